@@ -1,0 +1,40 @@
+//! # pyengine-core
+//!
+//! A deterministic, multi-instrument, price-time-priority matching engine.
+//! Integer prices (multiples of the tick) and quantities (multiples of the
+//! lot); no floats, no clock, no randomness. Python bindings live in a
+//! separate crate; this one has no Python dependency.
+//!
+//! ```
+//! use pyengine_core::{Command, Engine, InstrumentSpec, NewOrder, Side};
+//! let mut eng = Engine::new();
+//! let acme = eng.add_instrument(InstrumentSpec::new("ACME", 1, 1)).unwrap();
+//! let (alice, bob) = (eng.account_id("alice"), eng.account_id("bob"));
+//! let mut events = Vec::new();
+//! eng.process(1, &Command::Submit(NewOrder::limit(acme, 1, alice, Side::Buy, 10, 100)), &mut events);
+//! eng.process(2, &Command::Submit(NewOrder::limit(acme, 2, bob, Side::Sell, 4, 99)), &mut events);
+//! assert_eq!(eng.bbo(acme).unwrap().0, Some((100, 6)));
+//! eng.check_invariants().unwrap();
+//! ```
+
+mod book;
+pub mod command;
+mod engine;
+pub mod event;
+mod hash;
+pub mod instrument;
+mod invariants;
+mod level;
+mod matching;
+mod modify;
+mod order;
+pub mod types;
+
+pub use command::{Command, NewOrder};
+pub use engine::{DepthLevel, Engine, OrderView};
+pub use event::{Event, EventKind, Reason};
+pub use instrument::{InstrumentSpec, SpecError};
+pub use types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif, Timestamp};
+
+/// Size of one order record in the engine's slab, for memory reports.
+pub const ORDER_RECORD_BYTES: usize = std::mem::size_of::<order::Order>();

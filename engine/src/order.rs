@@ -1,0 +1,126 @@
+//! Orders and the slab that stores them.
+//!
+//! Orders live in one engine-wide slab addressed by `u32` so that the links of
+//! the price-level queue and of the per-account list are 4 bytes each and no
+//! order is ever moved or allocated on the hot path.
+
+use crate::types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif};
+
+/// "No order": the null link.
+pub const NIL: u32 = u32::MAX;
+
+/// Where a live order is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Placement {
+    /// Resting in a price level of the book.
+    Book = 0,
+    /// Waiting off-book for its stop price.
+    Stop = 1,
+}
+
+/// A live order (resting, or a stop waiting to trigger).
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub order_id: OrderId,
+    /// Limit price (unused for market and stop orders).
+    pub price: Price,
+    /// Stop price of a stop / stop-limit order still waiting to trigger.
+    pub stop_price: Price,
+    /// Total order quantity; `qty - leaves` is the filled quantity.
+    pub qty: Qty,
+    /// Quantity still open, shown and hidden.
+    pub leaves: Qty,
+    /// Iceberg display size; 0 means the whole order is shown.
+    pub display: Qty,
+    /// Shown part in the queue now (`<= leaves`).
+    pub visible: Qty,
+    pub prev: u32,
+    pub next: u32,
+    pub acct_prev: u32,
+    pub acct_next: u32,
+    pub account: AccountId,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub order_type: OrderType,
+    pub tif: Tif,
+    pub stp: Stp,
+    pub post_only: bool,
+    pub placement: Placement,
+}
+
+impl Order {
+    /// Filled quantity so far.
+    #[inline]
+    pub fn filled(&self) -> Qty {
+        self.qty - self.leaves
+    }
+
+    /// The shown size a fresh (or refilled) slice gets.
+    #[inline]
+    pub fn slice(&self) -> Qty {
+        if self.display == 0 {
+            self.leaves
+        } else {
+            self.display.min(self.leaves)
+        }
+    }
+}
+
+/// Slab of orders with a free list; indices stay valid until `free`.
+#[derive(Default, Clone)]
+pub struct OrderPool {
+    slots: Vec<Order>,
+    free: Vec<u32>,
+}
+
+impl OrderPool {
+    /// Stores `order` and returns its index, reusing a freed slot first.
+    #[inline]
+    pub fn alloc(&mut self, order: Order) -> u32 {
+        if let Some(idx) = self.free.pop() {
+            self.slots[idx as usize] = order;
+            idx
+        } else {
+            self.slots.push(order);
+            (self.slots.len() - 1) as u32
+        }
+    }
+
+    /// Returns a slot to the free list.
+    #[inline]
+    pub fn free(&mut self, idx: u32) {
+        self.free.push(idx);
+    }
+
+    /// Number of live orders.
+    pub fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Reserves room for `n` more orders so that bursts do not reallocate.
+    pub fn reserve(&mut self, n: usize) {
+        self.slots.reserve(n);
+        self.free.reserve(n);
+    }
+
+    /// Bytes held by the slab (capacity, not just live orders).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Order>() + self.free.capacity() * 4
+    }
+}
+
+impl std::ops::Index<u32> for OrderPool {
+    type Output = Order;
+    #[inline]
+    fn index(&self, idx: u32) -> &Order {
+        &self.slots[idx as usize]
+    }
+}
+
+impl std::ops::IndexMut<u32> for OrderPool {
+    #[inline]
+    fn index_mut(&mut self, idx: u32) -> &mut Order {
+        &mut self.slots[idx as usize]
+    }
+}
