@@ -1,1 +1,25 @@
+//! Python bindings for pyengine-core, built by maturin as `pyengine._engine`.
+//! Thin wrappers only: semantics live in the core crate.
+
 use pyo3::prelude::*;
+
+mod args;
+mod batch;
+mod engine;
+mod errors;
+mod event;
+mod order;
+
+/// The compiled core of pyengine. Import from `pyengine`, not from here.
+#[pymodule]
+fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<engine::PyEngine>()?;
+    m.add_class::<event::PyEvent>()?;
+    m.add_class::<order::PyOrder>()?;
+    m.add("InvariantError", m.py().get_type::<errors::InvariantError>())?;
+    m.add("COMMAND_RECORD_SIZE", pyengine_core::records::COMMAND_RECORD_SIZE)?;
+    m.add("EVENT_RECORD_SIZE", pyengine_core::records::EVENT_RECORD_SIZE)?;
+    m.add("ORDER_RECORD_BYTES", pyengine_core::ORDER_RECORD_BYTES)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -28,6 +28,7 @@ mod level;
 mod matching;
 mod modify;
 mod order;
+pub mod records;
 pub mod types;
 
 pub use command::{Command, NewOrder};

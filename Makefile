@@ -1,0 +1,55 @@
+# pyengine developer commands. `make help` lists them; CI runs `make test`.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+CARGO ?= cargo
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+export CARGO_TERM_COLOR = never
+
+.DEFAULT_GOAL := help
+.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run bench bench-quick clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+install: ## Build the extension (release) and install pyengine with test extras, editable
+	$(PIP) install -q -e ".[test,bench]"
+
+test: install core-is-pure-rust lint test-rust stubtest test-python ## Everything CI checks
+	@echo "make test: all checks passed"
+
+test-rust: ## Rust unit, scenario and property tests of the core
+	$(CARGO) test -p pyengine-core --release
+
+test-python: ## pytest: the Python API, the batch API, bad inputs
+	$(PYTHON) -m pytest tests
+
+stubtest: ## Check pyengine/_engine.pyi against the built module
+	$(PYTHON) -m mypy.stubtest pyengine._engine
+	$(PYTHON) -m mypy pyengine tests/typecheck_example.py
+
+lint: ## rustfmt, clippy (warnings are errors) and ruff
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(PYTHON) -m ruff check pyengine tests bench
+
+fmt: ## Format Rust and Python sources
+	$(CARGO) fmt --all
+	$(PYTHON) -m ruff format pyengine tests bench
+
+core-is-pure-rust: ## Prove engine/ does not depend on pyo3
+	@if $(CARGO) tree -p pyengine-core -e normal,build --prefix none | grep -i pyo3; then \
+		echo "engine/ must not depend on pyo3"; exit 1; \
+	else echo "engine/ has no pyo3 dependency"; fi
+
+run: install ## The main job: replay a benchmark workload through the engine and report
+	$(PYTHON) -m pyengine run
+
+bench: install ## Full benchmark suite (core + Python), report in bench/results/
+	$(PYTHON) bench/run.py
+
+bench-quick: install ## Quick benchmark run (under 2 minutes)
+	$(PYTHON) bench/run.py --quick
+
+clean: ## Remove build outputs
+	$(CARGO) clean
+	rm -rf pyengine/*.so .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,77 @@
+//! The batch API: packed command records in, packed event records out.
+
+use std::mem::MaybeUninit;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyByteArray;
+use pyengine_core::records::{COMMAND_RECORD_SIZE, EVENT_RECORD_SIZE};
+use pyengine_core::Engine;
+
+/// A C-contiguous byte view of any buffer-protocol object, whatever its item format.
+///
+/// pyo3's typed `PyBuffer<u8>` insists on format "B"; a numpy structured array
+/// exports its record format, so the raw C API is used with no format request.
+struct RawBuffer {
+    view: Box<ffi::Py_buffer>,
+}
+
+impl RawBuffer {
+    fn get(obj: &Bound<'_, PyAny>) -> PyResult<RawBuffer> {
+        let mut view: Box<MaybeUninit<ffi::Py_buffer>> = Box::new(MaybeUninit::uninit());
+        // SAFETY: `view` is a valid, writable Py_buffer slot; on success the
+        // exporter fills it and we release it exactly once in Drop.
+        let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), view.as_mut_ptr(), ffi::PyBUF_C_CONTIGUOUS) };
+        if rc != 0 {
+            return Err(PyErr::take(obj.py()).unwrap_or_else(|| PyTypeError::new_err("object does not export a buffer")));
+        }
+        // SAFETY: initialised by the successful PyObject_GetBuffer above.
+        let view = unsafe { Box::from_raw(Box::into_raw(view).cast::<ffi::Py_buffer>()) };
+        Ok(RawBuffer { view })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        let len = self.view.len as usize;
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: the exporter guarantees `len` readable contiguous bytes at
+        // `buf` while the view is held; the GIL is held for our whole use.
+        unsafe { std::slice::from_raw_parts(self.view.buf as *const u8, len) }
+    }
+}
+
+impl Drop for RawBuffer {
+    fn drop(&mut self) {
+        // SAFETY: the view was obtained by PyObject_GetBuffer and not yet released;
+        // dropped inside a #[pymethods] call, so the GIL is held.
+        unsafe { ffi::PyBuffer_Release(&mut *self.view) };
+    }
+}
+
+pub fn submit_batch<'py>(engine: &mut Engine, py: Python<'py>, commands: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let records = py.import("pyengine._records")?;
+    if let Ok(dtype) = commands.getattr("dtype") {
+        let expected = records.getattr("COMMAND_DTYPE")?;
+        if !dtype.eq(&expected)? {
+            return Err(PyTypeError::new_err(format!(
+                "commands must have dtype pyengine.COMMAND_DTYPE, got {}",
+                dtype.repr()?
+            )));
+        }
+    }
+    let buffer = RawBuffer::get(commands)?;
+    let bytes = buffer.bytes();
+    if bytes.len() % COMMAND_RECORD_SIZE != 0 {
+        return Err(PyValueError::new_err(format!(
+            "command buffer of {} bytes is not a whole number of {COMMAND_RECORD_SIZE}-byte records",
+            bytes.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(bytes.len() / COMMAND_RECORD_SIZE * EVENT_RECORD_SIZE * 2);
+    engine.process_records(bytes, &mut out);
+    drop(buffer);
+    let raw = PyByteArray::new(py, &out);
+    records.getattr("events_from_buffer")?.call1((raw,))
+}

@@ -1,0 +1,368 @@
+//! `Engine`: the Python face of `pyengine_core::Engine`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
+use pyengine_core as core;
+use pyengine_core::{Command, Event, InstrumentSpec, NewOrder, OrderType};
+
+use crate::args;
+use crate::errors::{bad_arg, invariant_error, spec_error, unknown_symbol};
+use crate::event::PyEvent;
+use crate::order::PyOrder;
+
+type Quote = Option<(i64, u64)>;
+type Depth = Vec<(i64, u64, u32)>;
+
+/// A multi-instrument price-time-priority matching engine.
+///
+/// Business errors (unknown order, price off tick, ...) come back as
+/// "rejected" events with a reason; malformed arguments raise ValueError or
+/// TypeError. Prices and quantities are integers (ticks and lots).
+#[pyclass(name = "Engine", module = "pyengine", subclass)]
+pub struct PyEngine {
+    pub(crate) core: core::Engine,
+    /// Python strings for symbols and accounts, by id, so events share them.
+    pub(crate) symbols: Vec<Py<PyString>>,
+    pub(crate) accounts: Vec<Py<PyString>>,
+    pub(crate) events: Vec<Event>,
+}
+
+/// Wall-clock nanoseconds, for commands sent without a timestamp.
+fn now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl PyEngine {
+    fn instrument(&self, symbol: &str) -> PyResult<u32> {
+        self.core.instrument_id(symbol).ok_or_else(|| unknown_symbol(symbol))
+    }
+
+    pub(crate) fn intern_account(&mut self, py: Python<'_>, name: &Bound<'_, PyString>) -> PyResult<u32> {
+        let text = name.to_str()?;
+        if let Some(id) = self.core.find_account(text) {
+            return Ok(id);
+        }
+        if text.is_empty() {
+            return Err(bad_arg("account must not be empty"));
+        }
+        let id = self.core.account_id(text);
+        self.accounts.push(PyString::new(py, text).unbind());
+        Ok(id)
+    }
+
+    /// Runs one command and returns its events as a list of `Event`.
+    fn run<'py>(&mut self, py: Python<'py>, ts: Option<u64>, cmd: Command, symbol: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyList>> {
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        self.core.process(ts.unwrap_or_else(now_ns), &cmd, &mut events);
+        let list = self.wrap_events(py, &events, Some(symbol));
+        self.events = events;
+        list
+    }
+
+    pub(crate) fn wrap_events<'py>(&self, py: Python<'py>, events: &[Event], symbol: Option<&Bound<'py, PyString>>) -> PyResult<Bound<'py, PyList>> {
+        let account = |id: u32, present: bool| present.then(|| self.accounts.get(id as usize).map(|a| a.clone_ref(py))).flatten();
+        let objects = events.iter().map(|ev| {
+            let sym = match (self.symbols.get(ev.instrument as usize), symbol) {
+                (Some(s), _) => s.clone_ref(py),
+                (None, Some(s)) => s.clone().unbind(),
+                (None, None) => PyString::new(py, "").unbind(),
+            };
+            let is_order = ev.kind != core::EventKind::Rejected;
+            let is_trade = ev.kind == core::EventKind::Trade;
+            Bound::new(
+                py,
+                PyEvent { ev: *ev, symbol: sym, account: account(ev.account, is_order), maker_account: account(ev.maker_account, is_trade) },
+            )
+        });
+        let items: Vec<Bound<'py, PyEvent>> = objects.collect::<PyResult<_>>()?;
+        PyList::new(py, items)
+    }
+
+    fn view(&self, py: Python<'_>, v: core::OrderView) -> PyOrder {
+        PyOrder {
+            symbol: self.core.instrument(v.instrument).map_or_else(String::new, |s| s.symbol.clone()),
+            order_id: v.order_id,
+            account: self.accounts[v.account as usize].bind(py).to_string(),
+            side: v.side.as_str(),
+            order_type: v.order_type.as_str(),
+            tif: v.tif.as_str(),
+            stp: v.stp.as_str(),
+            post_only: v.post_only,
+            price: v.price,
+            stop_price: v.stop_price,
+            qty: v.qty,
+            leaves_qty: v.leaves_qty,
+            filled_qty: v.filled_qty,
+            display_qty: (v.display_qty != 0).then_some(v.display_qty),
+            visible_qty: v.visible_qty,
+            status: v.status,
+        }
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    fn new() -> Self {
+        PyEngine { core: core::Engine::new(), symbols: Vec::new(), accounts: Vec::new(), events: Vec::with_capacity(64) }
+    }
+
+    /// Registers an instrument and returns its numeric id (used by the batch API).
+    /// `min_qty` defaults to one lot; `max_qty` to unbounded; `price_band` (price
+    /// units) refuses limit prices further than that from the last trade.
+    #[pyo3(signature = (symbol, tick_size=1, lot_size=1, min_qty=None, max_qty=None, price_band=None))]
+    fn add_instrument(
+        &mut self,
+        py: Python<'_>,
+        symbol: &str,
+        tick_size: i64,
+        lot_size: i64,
+        min_qty: Option<i64>,
+        max_qty: Option<i64>,
+        price_band: Option<i64>,
+    ) -> PyResult<u32> {
+        let lot = args::qty("lot_size", lot_size)?;
+        let mut spec = InstrumentSpec::new(symbol, tick_size, lot);
+        if let Some(m) = min_qty {
+            spec.min_qty = args::qty("min_qty", m)?;
+        }
+        if let Some(m) = max_qty {
+            spec.max_qty = args::qty("max_qty", m)?;
+        }
+        spec.price_band = price_band;
+        let id = self.core.add_instrument(spec).map_err(spec_error)?;
+        self.symbols.push(PyString::intern(py, symbol).unbind());
+        Ok(id)
+    }
+
+    /// Submits a new order. `type` is "limit" (needs `price`), "market",
+    /// "stop" (needs `stop_price`) or "stop_limit" (needs both); `tif` "gtc",
+    /// "ioc" or "fok"; `stp` "none", "cancel_newest", "cancel_oldest",
+    /// "cancel_both" or "decrement"; `display_qty` makes an iceberg.
+    #[pyo3(
+        signature = (symbol, order_id, account, side, qty, price=None, *, r#type="limit", tif="gtc", post_only=false, display_qty=None, stop_price=None, stp="none", ts=None),
+        text_signature = "(self, /, symbol, order_id, account, side, qty, price=None, *, type='limit', tif='gtc', post_only=False, display_qty=None, stop_price=None, stp='none', ts=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn submit<'py>(
+        &mut self,
+        py: Python<'py>,
+        symbol: &Bound<'py, PyString>,
+        order_id: i64,
+        account: &Bound<'py, PyString>,
+        side: &str,
+        qty: i64,
+        price: Option<i64>,
+        r#type: &str,
+        tif: &str,
+        post_only: bool,
+        display_qty: Option<i64>,
+        stop_price: Option<i64>,
+        stp: &str,
+        ts: Option<u64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let order_type = args::order_type(r#type)?;
+        let needs_price = matches!(order_type, OrderType::Limit | OrderType::StopLimit);
+        let needs_stop = matches!(order_type, OrderType::Stop | OrderType::StopLimit);
+        if needs_price != price.is_some() {
+            return Err(bad_arg(if needs_price {
+                format!("{} orders need a price", order_type.as_str())
+            } else {
+                format!("{} orders take no price", order_type.as_str())
+            }));
+        }
+        if needs_stop != stop_price.is_some() {
+            return Err(bad_arg(if needs_stop {
+                format!("{} orders need a stop_price", order_type.as_str())
+            } else {
+                format!("{} orders take no stop_price", order_type.as_str())
+            }));
+        }
+        let order = NewOrder {
+            instrument: self.core.instrument_id(symbol.to_str()?).unwrap_or(u32::MAX),
+            order_id: args::order_id(order_id)?,
+            account: self.intern_account(py, account)?,
+            side: args::side(side)?,
+            order_type,
+            tif: args::tif(tif)?,
+            stp: args::stp(stp)?,
+            post_only,
+            qty: args::qty("qty", qty)?,
+            price: price.unwrap_or(0),
+            stop_price: stop_price.unwrap_or(0),
+            display_qty: match display_qty {
+                Some(d) if d <= 0 => return Err(bad_arg(format!("display_qty must be positive, got {d}"))),
+                Some(d) => d as u64,
+                None => 0,
+            },
+        };
+        self.run(py, ts, Command::Submit(order), symbol)
+    }
+
+    /// Cancels a live order (resting or waiting stop).
+    #[pyo3(signature = (symbol, order_id, *, ts=None))]
+    fn cancel<'py>(&mut self, py: Python<'py>, symbol: &Bound<'py, PyString>, order_id: i64, ts: Option<u64>) -> PyResult<Bound<'py, PyList>> {
+        let instrument = self.core.instrument_id(symbol.to_str()?).unwrap_or(u32::MAX);
+        let order_id = args::order_id(order_id)?;
+        self.run(py, ts, Command::Cancel { instrument, order_id }, symbol)
+    }
+
+    /// Amends a live order: `qty` is the new total quantity (filled part included).
+    /// Lowering qty keeps time priority; a new price or a larger qty loses it.
+    #[pyo3(signature = (symbol, order_id, *, qty=None, price=None, stop_price=None, ts=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn amend<'py>(
+        &mut self,
+        py: Python<'py>,
+        symbol: &Bound<'py, PyString>,
+        order_id: i64,
+        qty: Option<i64>,
+        price: Option<i64>,
+        stop_price: Option<i64>,
+        ts: Option<u64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        if qty.is_none() && price.is_none() && stop_price.is_none() {
+            return Err(bad_arg("amend needs at least one of qty, price, stop_price"));
+        }
+        let instrument = self.core.instrument_id(symbol.to_str()?).unwrap_or(u32::MAX);
+        let cmd = Command::Amend {
+            instrument,
+            order_id: args::order_id(order_id)?,
+            qty: qty.map(|q| args::qty("qty", q)).transpose()?,
+            price,
+            stop_price,
+        };
+        self.run(py, ts, cmd, symbol)
+    }
+
+    /// Cancels an account's live orders, optionally only in one instrument and on one side.
+    #[pyo3(signature = (account, *, symbol=None, side=None, ts=None))]
+    fn mass_cancel<'py>(
+        &mut self,
+        py: Python<'py>,
+        account: &Bound<'py, PyString>,
+        symbol: Option<&Bound<'py, PyString>>,
+        side: Option<&str>,
+        ts: Option<u64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let side = side.map(args::side).transpose()?;
+        let instrument = match symbol {
+            Some(s) => Some(self.core.instrument_id(s.to_str()?).unwrap_or(u32::MAX)),
+            None => None,
+        };
+        let Some(account) = self.core.find_account(account.to_str()?) else {
+            // An account never seen has no orders: nothing to cancel, unless the symbol is bad.
+            if instrument == Some(u32::MAX) {
+                let sym = symbol.expect("instrument implies symbol");
+                return self.run(py, ts, Command::MassCancel { account: u32::MAX, instrument, side }, sym);
+            }
+            return Ok(PyList::empty(py));
+        };
+        let fallback = PyString::new(py, "");
+        self.run(py, ts, Command::MassCancel { account, instrument, side }, symbol.unwrap_or(&fallback))
+    }
+
+    /// Best bid and offer: `((bid_price, bid_qty) | None, (ask_price, ask_qty) | None)`.
+    fn bbo(&self, symbol: &str) -> PyResult<(Quote, Quote)> {
+        Ok(self.core.bbo(self.instrument(symbol)?).expect("known instrument"))
+    }
+
+    /// Depth: `(bids, asks)`, each a list of `(price, qty, order_count)`, best first.
+    #[pyo3(signature = (symbol, levels=10))]
+    fn depth(&self, symbol: &str, levels: usize) -> PyResult<(Depth, Depth)> {
+        Ok(self.core.depth(self.instrument(symbol)?, levels).expect("known instrument"))
+    }
+
+    /// Price of the last trade, or None before the first.
+    fn last_trade_price(&self, symbol: &str) -> PyResult<Option<i64>> {
+        Ok(self.core.last_trade_price(self.instrument(symbol)?))
+    }
+
+    /// A live order, or None if unknown, filled or cancelled.
+    fn order(&self, py: Python<'_>, symbol: &str, order_id: i64) -> PyResult<Option<PyOrder>> {
+        let id = args::order_id(order_id)?;
+        Ok(self.core.order(self.instrument(symbol)?, id).map(|v| self.view(py, v)))
+    }
+
+    /// An account's live orders, by instrument (registration order) then order id.
+    fn open_orders(&self, py: Python<'_>, account: &str) -> Vec<PyOrder> {
+        match self.core.find_account(account) {
+            Some(id) => self.core.open_orders(id).into_iter().map(|v| self.view(py, v)).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// A deterministic 64-bit digest of the whole state; equal states give equal hashes.
+    fn state_hash(&self) -> u64 {
+        self.core.state_hash()
+    }
+
+    /// Raises InvariantError if any internal invariant is broken.
+    fn check_invariants(&self) -> PyResult<()> {
+        self.core.check_invariants().map_err(invariant_error)
+    }
+
+    /// Symbols in registration order (index = instrument id).
+    fn instruments(&self, py: Python<'_>) -> Vec<Py<PyString>> {
+        self.symbols.iter().map(|s| s.clone_ref(py)).collect()
+    }
+
+    /// Account names in first-seen order (index = account id).
+    fn accounts(&self, py: Python<'_>) -> Vec<Py<PyString>> {
+        self.accounts.iter().map(|s| s.clone_ref(py)).collect()
+    }
+
+    /// The numeric id of an instrument (for the batch API).
+    fn instrument_id(&self, symbol: &str) -> PyResult<u32> {
+        self.instrument(symbol)
+    }
+
+    /// The numeric id of an account, registering it on first use (for the batch API).
+    fn account_id(&mut self, py: Python<'_>, account: &Bound<'_, PyString>) -> PyResult<u32> {
+        self.intern_account(py, account)
+    }
+
+    /// Seq of the last event emitted (0 before any).
+    #[getter]
+    fn seq(&self) -> u64 {
+        self.core.seq()
+    }
+
+    /// Number of live orders (resting plus waiting stops).
+    #[getter]
+    fn live_orders(&self) -> usize {
+        self.core.live_orders()
+    }
+
+    /// Heap bytes held by orders, price levels and order indexes.
+    #[getter]
+    fn memory_bytes(&self) -> usize {
+        self.core.heap_bytes()
+    }
+
+    /// Applies many commands in one call. `commands` is a numpy array of
+    /// `pyengine.COMMAND_DTYPE` (or a bytes-like buffer of packed command
+    /// records); returns a numpy array of `pyengine.EVENT_DTYPE`, exactly the
+    /// events the per-call API gives for the same commands. Account and
+    /// instrument fields are numeric ids (see `account_id`, `instrument_id`).
+    fn submit_batch<'py>(&mut self, py: Python<'py>, commands: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        crate::batch::submit_batch(&mut self.core, py, commands)
+    }
+
+    /// An independent copy of the whole engine (for what-if simulation).
+    fn clone(&self, py: Python<'_>) -> PyEngine {
+        PyEngine {
+            core: self.core.clone(),
+            symbols: self.symbols.iter().map(|s| s.clone_ref(py)).collect(),
+            accounts: self.accounts.iter().map(|s| s.clone_ref(py)).collect(),
+            events: Vec::with_capacity(64),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Engine(instruments={}, live_orders={}, seq={})", self.symbols.len(), self.core.live_orders(), self.core.seq())
+    }
+}
