@@ -2,9 +2,8 @@
 
 from typing import Any, Final, final
 
-from typing_extensions import disjoint_base
-
 import numpy as np
+from typing_extensions import disjoint_base
 
 __all__ = [
     "COMMAND_RECORD_SIZE",
@@ -15,6 +14,8 @@ __all__ = [
     "InvariantError",
     "Order",
     "__version__",
+    "generate_workload",
+    "workload_names",
 ]
 
 __version__: Final[str]
@@ -164,3 +165,6 @@ class Engine:
     def memory_bytes(self) -> int: ...
     def submit_batch(self, commands: Any) -> np.ndarray[Any, np.dtype[np.void]]: ...
     def clone(self) -> Engine: ...
+
+def generate_workload(name: str, seed: int, size: int) -> dict[str, Any]: ...
+def workload_names() -> list[str]: ...

@@ -34,6 +34,7 @@ from pyengine._records import (
 
 __all__ = ["COMMAND_DTYPE", "EVENT_DTYPE", "commands", "event_dicts"]
 
+_NO_ACCOUNT = 0xFFFF_FFFF
 _SUBMIT_KEYS = {"symbol", "order_id", "account", "side", "qty", "price", "type", "tif", "post_only",
                 "display_qty", "stop_price", "stp", "ts"}
 
@@ -87,7 +88,10 @@ def commands(engine: Engine, items: Iterable[Mapping[str, Any]]) -> np.ndarray[A
                     rec[key] = row[key]
                     flags |= flag
         else:
-            rec["account"] = engine.account_id(row["account"])
+            # Like the per-call API, a mass cancel never registers an account:
+            # an unknown one gets an id that matches no account, so nothing is cancelled.
+            known = engine.accounts()
+            rec["account"] = known.index(row["account"]) if row["account"] in known else _NO_ACCOUNT
             if row.get("symbol") is not None:
                 flags |= FLAG_HAS_INSTRUMENT
             if row.get("side") is not None:
@@ -126,3 +130,74 @@ def event_dicts(engine: Engine, events: np.ndarray[Any, np.dtype[np.void]]) -> l
             "maker_leaves_qty": maker_leaves if is_trade else None,
         })
     return out
+
+
+_SIDE_NAMES = {v: k for k, v in SIDES.items()}
+_TYPE_NAMES = {v: k for k, v in TYPES.items()}
+_TIF_NAMES = {v: k for k, v in TIFS.items()}
+_STP_NAMES = {v: k for k, v in STPS.items()}
+Call = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+def _submit_call(symbol: str, account: str, rec: tuple[Any, ...]) -> Call:
+    ts, order_id, price, stop_price, qty, display, _i, _a, _op, side, otype, tif, stp, flags, _pad = rec
+    type_name = _TYPE_NAMES.get(otype)
+    if type_name is None or side not in _SIDE_NAMES or tif not in _TIF_NAMES or stp not in _STP_NAMES:
+        raise ValueError(f"command record with invalid codes: {rec!r}")
+    kwargs: dict[str, Any] = {"ts": ts}
+    if type_name != "limit":
+        kwargs["type"] = type_name
+    if tif:
+        kwargs["tif"] = _TIF_NAMES[tif]
+    if stp:
+        kwargs["stp"] = _STP_NAMES[stp]
+    if flags & FLAG_POST_ONLY:
+        kwargs["post_only"] = True
+    if display:
+        kwargs["display_qty"] = display
+    if type_name in ("stop", "stop_limit"):
+        kwargs["stop_price"] = stop_price
+    priced = type_name in ("limit", "stop_limit")
+    args = (symbol, order_id, account, _SIDE_NAMES[side], qty, price if priced else None)
+    return "submit", args, kwargs
+
+
+def to_calls(engine: Engine, commands: np.ndarray[Any, np.dtype[np.void]]) -> list[Call]:
+    """Translates a command array into per-call API calls ``(method, args, kwargs)``.
+
+    ``getattr(engine, method)(*args, **kwargs)`` for each gives exactly the
+    events ``engine.submit_batch(commands)`` gives. Used by the benchmarks to
+    drive the per-call API with the shared workloads.
+    """
+    if commands.dtype != COMMAND_DTYPE:
+        raise TypeError(f"commands must have dtype COMMAND_DTYPE, got {commands.dtype!r}")
+    symbols = engine.instruments()
+    accounts = engine.accounts()
+    calls: list[Call] = []
+    for rec in commands.tolist():
+        ts, order_id, price, stop_price, qty, _d, instrument, account, op, side = rec[:10]
+        flags = rec[13]
+        if instrument >= len(symbols):
+            raise ValueError(f"command for unknown instrument id {instrument}")
+        symbol = symbols[instrument]
+        if op == OPS["submit"]:
+            calls.append(_submit_call(symbol, accounts[account], rec))
+        elif op == OPS["cancel"]:
+            calls.append(("cancel", (symbol, order_id), {"ts": ts}))
+        elif op == OPS["amend"]:
+            kw: dict[str, Any] = {"ts": ts}
+            for key, flag, value in (("qty", FLAG_HAS_QTY, qty), ("price", FLAG_HAS_PRICE, price),
+                                     ("stop_price", FLAG_HAS_STOP_PRICE, stop_price)):
+                if flags & flag:
+                    kw[key] = value
+            calls.append(("amend", (symbol, order_id), kw))
+        elif op == OPS["mass_cancel"]:
+            kw = {"ts": ts}
+            if flags & FLAG_HAS_INSTRUMENT:
+                kw["symbol"] = symbol
+            if flags & FLAG_HAS_SIDE:
+                kw["side"] = _SIDE_NAMES[side]
+            calls.append(("mass_cancel", (accounts[account],), kw))
+        else:
+            raise ValueError(f"command record with invalid op {op}")
+    return calls

@@ -1,14 +1,25 @@
 //! Parsing of the string and integer arguments of the Python API.
 
-use pyo3::PyResult;
 use pyengine_core::{OrderType, Qty, Side, Stp, Tif};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyInt;
 
 use crate::errors::bad_arg;
 
-fn choice<T: Copy>(what: &str, text: &str, all: &[T], parse: fn(&str) -> Option<T>, name: fn(T) -> &'static str) -> PyResult<T> {
+fn choice<T: Copy>(
+    what: &str,
+    text: &str,
+    all: &[T],
+    parse: fn(&str) -> Option<T>,
+    name: fn(T) -> &'static str,
+) -> PyResult<T> {
     parse(text).ok_or_else(|| {
         let allowed: Vec<&str> = all.iter().map(|&v| name(v)).collect();
-        bad_arg(format!("unknown {what} {text:?}; expected one of {}", allowed.join(", ")))
+        bad_arg(format!(
+            "unknown {what} {text:?}; expected one of {}",
+            allowed.join(", ")
+        ))
     })
 }
 
@@ -17,7 +28,13 @@ pub fn side(text: &str) -> PyResult<Side> {
 }
 
 pub fn order_type(text: &str) -> PyResult<OrderType> {
-    choice("order type", text, OrderType::ALL, OrderType::parse, OrderType::as_str)
+    choice(
+        "order type",
+        text,
+        OrderType::ALL,
+        OrderType::parse,
+        OrderType::as_str,
+    )
 }
 
 pub fn tif(text: &str) -> PyResult<Tif> {
@@ -25,15 +42,35 @@ pub fn tif(text: &str) -> PyResult<Tif> {
 }
 
 pub fn stp(text: &str) -> PyResult<Stp> {
-    choice("self-trade prevention mode", text, Stp::ALL, Stp::parse, Stp::as_str)
+    choice(
+        "self-trade prevention mode",
+        text,
+        Stp::ALL,
+        Stp::parse,
+        Stp::as_str,
+    )
 }
 
-/// A quantity argument: non-negative (zero is a business reject, not an argument error).
+/// A non-negative 64-bit integer argument (quantities, order ids): negative
+/// or too-large values raise ValueError naming the argument; non-integers raise TypeError.
+pub fn unsigned(what: &str, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    if let Ok(v) = value.extract::<u64>() {
+        return Ok(v);
+    }
+    if value.cast::<PyInt>().is_err() {
+        let type_name = value.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be an int, not {type_name}"
+        )));
+    }
+    if value.lt(0)? {
+        Err(bad_arg(format!("{what} must not be negative, got {value}")))
+    } else {
+        Err(bad_arg(format!("{what} must be below 2**64, got {value}")))
+    }
+}
+
+/// A quantity argument given as a plain i64 (instrument parameters).
 pub fn qty(what: &str, value: i64) -> PyResult<Qty> {
     u64::try_from(value).map_err(|_| bad_arg(format!("{what} must not be negative, got {value}")))
-}
-
-/// An order id argument: non-negative.
-pub fn order_id(value: i64) -> PyResult<u64> {
-    u64::try_from(value).map_err(|_| bad_arg(format!("order_id must not be negative, got {value}")))
 }

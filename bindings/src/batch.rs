@@ -2,12 +2,12 @@
 
 use std::mem::MaybeUninit;
 
+use pyengine_core::records::{COMMAND_RECORD_SIZE, EVENT_RECORD_SIZE};
+use pyengine_core::Engine;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyByteArray;
-use pyengine_core::records::{COMMAND_RECORD_SIZE, EVENT_RECORD_SIZE};
-use pyengine_core::Engine;
 
 /// A C-contiguous byte view of any buffer-protocol object, whatever its item format.
 ///
@@ -22,9 +22,12 @@ impl RawBuffer {
         let mut view: Box<MaybeUninit<ffi::Py_buffer>> = Box::new(MaybeUninit::uninit());
         // SAFETY: `view` is a valid, writable Py_buffer slot; on success the
         // exporter fills it and we release it exactly once in Drop.
-        let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), view.as_mut_ptr(), ffi::PyBUF_C_CONTIGUOUS) };
+        let rc = unsafe {
+            ffi::PyObject_GetBuffer(obj.as_ptr(), view.as_mut_ptr(), ffi::PyBUF_C_CONTIGUOUS)
+        };
         if rc != 0 {
-            return Err(PyErr::take(obj.py()).unwrap_or_else(|| PyTypeError::new_err("object does not export a buffer")));
+            return Err(PyErr::take(obj.py())
+                .unwrap_or_else(|| PyTypeError::new_err("object does not export a buffer")));
         }
         // SAFETY: initialised by the successful PyObject_GetBuffer above.
         let view = unsafe { Box::from_raw(Box::into_raw(view).cast::<ffi::Py_buffer>()) };
@@ -50,7 +53,11 @@ impl Drop for RawBuffer {
     }
 }
 
-pub fn submit_batch<'py>(engine: &mut Engine, py: Python<'py>, commands: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+pub fn submit_batch<'py>(
+    engine: &mut Engine,
+    py: Python<'py>,
+    commands: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let records = py.import("pyengine._records")?;
     if let Ok(dtype) = commands.getattr("dtype") {
         let expected = records.getattr("COMMAND_DTYPE")?;

@@ -2,10 +2,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
 use pyengine_core as core;
 use pyengine_core::{Command, Event, InstrumentSpec, NewOrder, OrderType};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
 
 use crate::args;
 use crate::errors::{bad_arg, invariant_error, spec_error, unknown_symbol};
@@ -31,15 +31,23 @@ pub struct PyEngine {
 
 /// Wall-clock nanoseconds, for commands sent without a timestamp.
 fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl PyEngine {
     fn instrument(&self, symbol: &str) -> PyResult<u32> {
-        self.core.instrument_id(symbol).ok_or_else(|| unknown_symbol(symbol))
+        self.core
+            .instrument_id(symbol)
+            .ok_or_else(|| unknown_symbol(symbol))
     }
 
-    pub(crate) fn intern_account(&mut self, py: Python<'_>, name: &Bound<'_, PyString>) -> PyResult<u32> {
+    pub(crate) fn intern_account(
+        &mut self,
+        py: Python<'_>,
+        name: &Bound<'_, PyString>,
+    ) -> PyResult<u32> {
         let text = name.to_str()?;
         if let Some(id) = self.core.find_account(text) {
             return Ok(id);
@@ -53,17 +61,33 @@ impl PyEngine {
     }
 
     /// Runs one command and returns its events as a list of `Event`.
-    fn run<'py>(&mut self, py: Python<'py>, ts: Option<u64>, cmd: Command, symbol: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyList>> {
+    fn run<'py>(
+        &mut self,
+        py: Python<'py>,
+        ts: Option<u64>,
+        cmd: Command,
+        symbol: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let mut events = std::mem::take(&mut self.events);
         events.clear();
-        self.core.process(ts.unwrap_or_else(now_ns), &cmd, &mut events);
+        self.core
+            .process(ts.unwrap_or_else(now_ns), &cmd, &mut events);
         let list = self.wrap_events(py, &events, Some(symbol));
         self.events = events;
         list
     }
 
-    pub(crate) fn wrap_events<'py>(&self, py: Python<'py>, events: &[Event], symbol: Option<&Bound<'py, PyString>>) -> PyResult<Bound<'py, PyList>> {
-        let account = |id: u32, present: bool| present.then(|| self.accounts.get(id as usize).map(|a| a.clone_ref(py))).flatten();
+    pub(crate) fn wrap_events<'py>(
+        &self,
+        py: Python<'py>,
+        events: &[Event],
+        symbol: Option<&Bound<'py, PyString>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let account = |id: u32, present: bool| {
+            present
+                .then(|| self.accounts.get(id as usize).map(|a| a.clone_ref(py)))
+                .flatten()
+        };
         let objects = events.iter().map(|ev| {
             let sym = match (self.symbols.get(ev.instrument as usize), symbol) {
                 (Some(s), _) => s.clone_ref(py),
@@ -74,7 +98,12 @@ impl PyEngine {
             let is_trade = ev.kind == core::EventKind::Trade;
             Bound::new(
                 py,
-                PyEvent { ev: *ev, symbol: sym, account: account(ev.account, is_order), maker_account: account(ev.maker_account, is_trade) },
+                PyEvent {
+                    ev: *ev,
+                    symbol: sym,
+                    account: account(ev.account, is_order),
+                    maker_account: account(ev.maker_account, is_trade),
+                },
             )
         });
         let items: Vec<Bound<'py, PyEvent>> = objects.collect::<PyResult<_>>()?;
@@ -83,7 +112,10 @@ impl PyEngine {
 
     fn view(&self, py: Python<'_>, v: core::OrderView) -> PyOrder {
         PyOrder {
-            symbol: self.core.instrument(v.instrument).map_or_else(String::new, |s| s.symbol.clone()),
+            symbol: self
+                .core
+                .instrument(v.instrument)
+                .map_or_else(String::new, |s| s.symbol.clone()),
             order_id: v.order_id,
             account: self.accounts[v.account as usize].bind(py).to_string(),
             side: v.side.as_str(),
@@ -107,30 +139,36 @@ impl PyEngine {
 impl PyEngine {
     #[new]
     fn new() -> Self {
-        PyEngine { core: core::Engine::new(), symbols: Vec::new(), accounts: Vec::new(), events: Vec::with_capacity(64) }
+        PyEngine {
+            core: core::Engine::new(),
+            symbols: Vec::new(),
+            accounts: Vec::new(),
+            events: Vec::with_capacity(64),
+        }
     }
 
     /// Registers an instrument and returns its numeric id (used by the batch API).
     /// `min_qty` defaults to one lot; `max_qty` to unbounded; `price_band` (price
     /// units) refuses limit prices further than that from the last trade.
     #[pyo3(signature = (symbol, tick_size=1, lot_size=1, min_qty=None, max_qty=None, price_band=None))]
+    #[allow(clippy::too_many_arguments)]
     fn add_instrument(
         &mut self,
         py: Python<'_>,
         symbol: &str,
         tick_size: i64,
         lot_size: i64,
-        min_qty: Option<i64>,
-        max_qty: Option<i64>,
+        min_qty: Option<&Bound<'_, PyAny>>,
+        max_qty: Option<&Bound<'_, PyAny>>,
         price_band: Option<i64>,
     ) -> PyResult<u32> {
         let lot = args::qty("lot_size", lot_size)?;
         let mut spec = InstrumentSpec::new(symbol, tick_size, lot);
         if let Some(m) = min_qty {
-            spec.min_qty = args::qty("min_qty", m)?;
+            spec.min_qty = args::unsigned("min_qty", m)?;
         }
         if let Some(m) = max_qty {
-            spec.max_qty = args::qty("max_qty", m)?;
+            spec.max_qty = args::unsigned("max_qty", m)?;
         }
         spec.price_band = price_band;
         let id = self.core.add_instrument(spec).map_err(spec_error)?;
@@ -151,15 +189,15 @@ impl PyEngine {
         &mut self,
         py: Python<'py>,
         symbol: &Bound<'py, PyString>,
-        order_id: i64,
+        order_id: &Bound<'py, PyAny>,
         account: &Bound<'py, PyString>,
         side: &str,
-        qty: i64,
+        qty: &Bound<'py, PyAny>,
         price: Option<i64>,
         r#type: &str,
         tif: &str,
         post_only: bool,
-        display_qty: Option<i64>,
+        display_qty: Option<&Bound<'py, PyAny>>,
         stop_price: Option<i64>,
         stp: &str,
         ts: Option<u64>,
@@ -181,33 +219,66 @@ impl PyEngine {
                 format!("{} orders take no stop_price", order_type.as_str())
             }));
         }
+        let display_qty = match display_qty {
+            Some(d) => match args::unsigned("display_qty", d)? {
+                0 => return Err(bad_arg("display_qty must be positive, got 0")),
+                d => d,
+            },
+            None => 0,
+        };
+        let (order_id, side, tif, stp) = (
+            args::unsigned("order_id", order_id)?,
+            args::side(side)?,
+            args::tif(tif)?,
+            args::stp(stp)?,
+        );
+        let qty = args::unsigned("qty", qty)?;
+        let instrument = self
+            .core
+            .instrument_id(symbol.to_str()?)
+            .unwrap_or(u32::MAX);
+        // Registered last, so that a call refused with an exception changes nothing.
+        let account = self.intern_account(py, account)?;
         let order = NewOrder {
-            instrument: self.core.instrument_id(symbol.to_str()?).unwrap_or(u32::MAX),
-            order_id: args::order_id(order_id)?,
-            account: self.intern_account(py, account)?,
-            side: args::side(side)?,
+            instrument,
+            order_id,
+            account,
+            side,
             order_type,
-            tif: args::tif(tif)?,
-            stp: args::stp(stp)?,
+            tif,
+            stp,
             post_only,
-            qty: args::qty("qty", qty)?,
+            qty,
             price: price.unwrap_or(0),
             stop_price: stop_price.unwrap_or(0),
-            display_qty: match display_qty {
-                Some(d) if d <= 0 => return Err(bad_arg(format!("display_qty must be positive, got {d}"))),
-                Some(d) => d as u64,
-                None => 0,
-            },
+            display_qty,
         };
         self.run(py, ts, Command::Submit(order), symbol)
     }
 
     /// Cancels a live order (resting or waiting stop).
     #[pyo3(signature = (symbol, order_id, *, ts=None))]
-    fn cancel<'py>(&mut self, py: Python<'py>, symbol: &Bound<'py, PyString>, order_id: i64, ts: Option<u64>) -> PyResult<Bound<'py, PyList>> {
-        let instrument = self.core.instrument_id(symbol.to_str()?).unwrap_or(u32::MAX);
-        let order_id = args::order_id(order_id)?;
-        self.run(py, ts, Command::Cancel { instrument, order_id }, symbol)
+    fn cancel<'py>(
+        &mut self,
+        py: Python<'py>,
+        symbol: &Bound<'py, PyString>,
+        order_id: &Bound<'py, PyAny>,
+        ts: Option<u64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let order_id = args::unsigned("order_id", order_id)?;
+        let instrument = self
+            .core
+            .instrument_id(symbol.to_str()?)
+            .unwrap_or(u32::MAX);
+        self.run(
+            py,
+            ts,
+            Command::Cancel {
+                instrument,
+                order_id,
+            },
+            symbol,
+        )
     }
 
     /// Amends a live order: `qty` is the new total quantity (filled part included).
@@ -218,20 +289,25 @@ impl PyEngine {
         &mut self,
         py: Python<'py>,
         symbol: &Bound<'py, PyString>,
-        order_id: i64,
-        qty: Option<i64>,
+        order_id: &Bound<'py, PyAny>,
+        qty: Option<&Bound<'py, PyAny>>,
         price: Option<i64>,
         stop_price: Option<i64>,
         ts: Option<u64>,
     ) -> PyResult<Bound<'py, PyList>> {
         if qty.is_none() && price.is_none() && stop_price.is_none() {
-            return Err(bad_arg("amend needs at least one of qty, price, stop_price"));
+            return Err(bad_arg(
+                "amend needs at least one of qty, price, stop_price",
+            ));
         }
-        let instrument = self.core.instrument_id(symbol.to_str()?).unwrap_or(u32::MAX);
+        let instrument = self
+            .core
+            .instrument_id(symbol.to_str()?)
+            .unwrap_or(u32::MAX);
         let cmd = Command::Amend {
             instrument,
-            order_id: args::order_id(order_id)?,
-            qty: qty.map(|q| args::qty("qty", q)).transpose()?,
+            order_id: args::unsigned("order_id", order_id)?,
+            qty: qty.map(|q| args::unsigned("qty", q)).transpose()?,
             price,
             stop_price,
         };
@@ -257,23 +333,47 @@ impl PyEngine {
             // An account never seen has no orders: nothing to cancel, unless the symbol is bad.
             if instrument == Some(u32::MAX) {
                 let sym = symbol.expect("instrument implies symbol");
-                return self.run(py, ts, Command::MassCancel { account: u32::MAX, instrument, side }, sym);
+                return self.run(
+                    py,
+                    ts,
+                    Command::MassCancel {
+                        account: u32::MAX,
+                        instrument,
+                        side,
+                    },
+                    sym,
+                );
             }
             return Ok(PyList::empty(py));
         };
         let fallback = PyString::new(py, "");
-        self.run(py, ts, Command::MassCancel { account, instrument, side }, symbol.unwrap_or(&fallback))
+        self.run(
+            py,
+            ts,
+            Command::MassCancel {
+                account,
+                instrument,
+                side,
+            },
+            symbol.unwrap_or(&fallback),
+        )
     }
 
     /// Best bid and offer: `((bid_price, bid_qty) | None, (ask_price, ask_qty) | None)`.
     fn bbo(&self, symbol: &str) -> PyResult<(Quote, Quote)> {
-        Ok(self.core.bbo(self.instrument(symbol)?).expect("known instrument"))
+        Ok(self
+            .core
+            .bbo(self.instrument(symbol)?)
+            .expect("known instrument"))
     }
 
     /// Depth: `(bids, asks)`, each a list of `(price, qty, order_count)`, best first.
     #[pyo3(signature = (symbol, levels=10))]
     fn depth(&self, symbol: &str, levels: usize) -> PyResult<(Depth, Depth)> {
-        Ok(self.core.depth(self.instrument(symbol)?, levels).expect("known instrument"))
+        Ok(self
+            .core
+            .depth(self.instrument(symbol)?, levels)
+            .expect("known instrument"))
     }
 
     /// Price of the last trade, or None before the first.
@@ -282,15 +382,28 @@ impl PyEngine {
     }
 
     /// A live order, or None if unknown, filled or cancelled.
-    fn order(&self, py: Python<'_>, symbol: &str, order_id: i64) -> PyResult<Option<PyOrder>> {
-        let id = args::order_id(order_id)?;
-        Ok(self.core.order(self.instrument(symbol)?, id).map(|v| self.view(py, v)))
+    fn order(
+        &self,
+        py: Python<'_>,
+        symbol: &str,
+        order_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<PyOrder>> {
+        let id = args::unsigned("order_id", order_id)?;
+        Ok(self
+            .core
+            .order(self.instrument(symbol)?, id)
+            .map(|v| self.view(py, v)))
     }
 
     /// An account's live orders, by instrument (registration order) then order id.
     fn open_orders(&self, py: Python<'_>, account: &str) -> Vec<PyOrder> {
         match self.core.find_account(account) {
-            Some(id) => self.core.open_orders(id).into_iter().map(|v| self.view(py, v)).collect(),
+            Some(id) => self
+                .core
+                .open_orders(id)
+                .into_iter()
+                .map(|v| self.view(py, v))
+                .collect(),
             None => Vec::new(),
         }
     }
@@ -348,7 +461,11 @@ impl PyEngine {
     /// records); returns a numpy array of `pyengine.EVENT_DTYPE`, exactly the
     /// events the per-call API gives for the same commands. Account and
     /// instrument fields are numeric ids (see `account_id`, `instrument_id`).
-    fn submit_batch<'py>(&mut self, py: Python<'py>, commands: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn submit_batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        commands: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         crate::batch::submit_batch(&mut self.core, py, commands)
     }
 
@@ -363,6 +480,11 @@ impl PyEngine {
     }
 
     fn __repr__(&self) -> String {
-        format!("Engine(instruments={}, live_orders={}, seq={})", self.symbols.len(), self.core.live_orders(), self.core.seq())
+        format!(
+            "Engine(instruments={}, live_orders={}, seq={})",
+            self.symbols.len(),
+            self.core.live_orders(),
+            self.core.seq()
+        )
     }
 }

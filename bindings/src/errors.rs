@@ -1,9 +1,9 @@
 //! The one place where Rust-side failures become Python exceptions.
 
+use pyengine_core::SpecError;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyAssertionError, PyKeyError, PyValueError};
 use pyo3::PyErr;
-use pyengine_core::SpecError;
 
 create_exception!(
     _engine,

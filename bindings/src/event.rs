@@ -1,9 +1,9 @@
 //! `Event`: one engine event as a Python object.
 
+use pyengine_core::{Event, EventKind, Reason, Side};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use pyo3::{intern, IntoPyObjectExt};
-use pyengine_core::{Event, EventKind, Reason, Side};
 
 /// One engine event. `kind` is "accepted", "rejected", "trade", "cancelled",
 /// "amended" or "triggered". For a trade, `order_id` is the taker and
@@ -141,7 +141,13 @@ impl PyEvent {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let mut s = format!("Event(seq={}, kind={:?}, symbol={:?}, order_id={}", self.ev.seq, self.ev.kind.as_str(), self.symbol.bind(py).to_string(), self.ev.order_id);
+        let mut s = format!(
+            "Event(seq={}, kind={:?}, symbol={:?}, order_id={}",
+            self.ev.seq,
+            self.ev.kind.as_str(),
+            self.symbol.bind(py).to_string(),
+            self.ev.order_id
+        );
         if let Some(r) = self.reason() {
             s += &format!(", reason={r:?}");
         }
@@ -150,7 +156,10 @@ impl PyEvent {
         }
         s += &format!(", qty={}, leaves_qty={}", self.ev.qty, self.ev.leaves_qty);
         if self.is_trade() {
-            s += &format!(", maker_order_id={}, maker_leaves_qty={}", self.ev.maker_order_id, self.ev.maker_leaves_qty);
+            s += &format!(
+                ", maker_order_id={}, maker_leaves_qty={}",
+                self.ev.maker_order_id, self.ev.maker_leaves_qty
+            );
         }
         s + ")"
     }

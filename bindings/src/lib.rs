@@ -9,6 +9,7 @@ mod engine;
 mod errors;
 mod event;
 mod order;
+mod workloads;
 
 /// The compiled core of pyengine. Import from `pyengine`, not from here.
 #[pymodule]
@@ -16,9 +17,20 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<event::PyEvent>()?;
     m.add_class::<order::PyOrder>()?;
-    m.add("InvariantError", m.py().get_type::<errors::InvariantError>())?;
-    m.add("COMMAND_RECORD_SIZE", pyengine_core::records::COMMAND_RECORD_SIZE)?;
-    m.add("EVENT_RECORD_SIZE", pyengine_core::records::EVENT_RECORD_SIZE)?;
+    m.add_function(wrap_pyfunction!(workloads::generate_workload, m)?)?;
+    m.add_function(wrap_pyfunction!(workloads::workload_names, m)?)?;
+    m.add(
+        "InvariantError",
+        m.py().get_type::<errors::InvariantError>(),
+    )?;
+    m.add(
+        "COMMAND_RECORD_SIZE",
+        pyengine_core::records::COMMAND_RECORD_SIZE,
+    )?;
+    m.add(
+        "EVENT_RECORD_SIZE",
+        pyengine_core::records::EVENT_RECORD_SIZE,
+    )?;
     m.add("ORDER_RECORD_BYTES", pyengine_core::ORDER_RECORD_BYTES)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

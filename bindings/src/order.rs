@@ -28,7 +28,9 @@ pub struct PyOrder {
 #[pymethods]
 impl PyOrder {
     fn __repr__(&self) -> String {
-        let price = self.price.map_or_else(|| "None".to_string(), |p| p.to_string());
+        let price = self
+            .price
+            .map_or_else(|| "None".to_string(), |p| p.to_string());
         format!(
             "Order(symbol={:?}, order_id={}, account={:?}, side={:?}, type={:?}, price={price}, qty={}, leaves_qty={}, status={:?})",
             self.symbol, self.order_id, self.account, self.side, self.order_type, self.qty, self.leaves_qty, self.status

@@ -37,14 +37,18 @@ impl StopBook {
     }
 
     pub fn insert(&mut self, side: Side, stop_price: Price, arrival: u64, idx: u32) {
-        self.map(side).insert((Self::key(side, stop_price), arrival), idx);
+        self.map(side)
+            .insert((Self::key(side, stop_price), arrival), idx);
     }
 
     /// Removes the stop stored for order slot `idx` at `stop_price`.
     pub fn remove(&mut self, side: Side, stop_price: Price, idx: u32) {
         let key = Self::key(side, stop_price);
         let map = self.map(side);
-        let found = map.range((key, 0)..=(key, u64::MAX)).find(|(_, &v)| v == idx).map(|(k, _)| *k);
+        let found = map
+            .range((key, 0)..=(key, u64::MAX))
+            .find(|(_, &v)| v == idx)
+            .map(|(k, _)| *k);
         if let Some(k) = found {
             map.remove(&k);
         } else {
@@ -78,7 +82,10 @@ impl StopBook {
     /// Stops in trigger order per side: `(side, stop price, arrival, slot)`.
     pub fn iter(&self) -> impl Iterator<Item = (Side, Price, u64, u32)> + '_ {
         let buys = self.buys.iter().map(|(&(k, a), &i)| (Side::Buy, k, a, i));
-        let sells = self.sells.iter().map(|(&(k, a), &i)| (Side::Sell, -k, a, i));
+        let sells = self
+            .sells
+            .iter()
+            .map(|(&(k, a), &i)| (Side::Sell, -k, a, i));
         buys.chain(sells)
     }
 }
@@ -136,7 +143,9 @@ impl Book {
     /// Whether a `side` order at `limit` would trade against the opposite best now.
     #[inline]
     pub fn would_take(&self, side: Side, limit: Option<Price>) -> bool {
-        self.ladder(side.opposite()).best().is_some_and(|l| Self::crosses(side, limit, l.price))
+        self.ladder(side.opposite())
+            .best()
+            .is_some_and(|l| Self::crosses(side, limit, l.price))
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -54,7 +54,11 @@ impl NewOrder {
         side: Side,
         qty: Qty,
     ) -> NewOrder {
-        NewOrder { order_type: OrderType::Market, tif: Tif::Ioc, ..Self::limit(instrument, order_id, account, side, qty, 0) }
+        NewOrder {
+            order_type: OrderType::Market,
+            tif: Tif::Ioc,
+            ..Self::limit(instrument, order_id, account, side, qty, 0)
+        }
     }
 }
 

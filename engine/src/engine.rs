@@ -11,7 +11,9 @@ use crate::command::Command;
 use crate::event::{Event, EventKind, Reason};
 use crate::instrument::{InstrumentSpec, SpecError};
 use crate::order::{Order, OrderPool, Placement, NIL};
-use crate::types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif, Timestamp};
+use crate::types::{
+    AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif, Timestamp,
+};
 
 /// An account: its name and the head of its intrusive list of live orders.
 #[derive(Clone, Debug)]
@@ -73,7 +75,8 @@ impl Engine {
         if self.symbols.contains_key(&spec.symbol) {
             return Err(SpecError::DuplicateSymbol(spec.symbol));
         }
-        let id = InstrumentId::try_from(self.books.len()).map_err(|_| SpecError::TooManyInstruments)?;
+        let id =
+            InstrumentId::try_from(self.books.len()).map_err(|_| SpecError::TooManyInstruments)?;
         self.symbols.insert(spec.symbol.clone(), id);
         self.books.push(Book::new(spec));
         Ok(id)
@@ -97,7 +100,11 @@ impl Engine {
             return id;
         }
         let id = self.accounts.len() as AccountId;
-        self.accounts.push(Account { name: name.to_string(), head: NIL, open: 0 });
+        self.accounts.push(Account {
+            name: name.to_string(),
+            head: NIL,
+            open: 0,
+        });
         self.account_ids.insert(name.to_string(), id);
         id
     }
@@ -121,11 +128,22 @@ impl Engine {
         self.now = ts;
         match *cmd {
             Command::Submit(ref order) => self.submit(order, out),
-            Command::Cancel { instrument, order_id } => self.cancel(instrument, order_id, out),
-            Command::Amend { instrument, order_id, qty, price, stop_price } => {
-                self.amend(instrument, order_id, qty, price, stop_price, out)
-            }
-            Command::MassCancel { account, instrument, side } => self.mass_cancel(account, instrument, side, out),
+            Command::Cancel {
+                instrument,
+                order_id,
+            } => self.cancel(instrument, order_id, out),
+            Command::Amend {
+                instrument,
+                order_id,
+                qty,
+                price,
+                stop_price,
+            } => self.amend(instrument, order_id, qty, price, stop_price, out),
+            Command::MassCancel {
+                account,
+                instrument,
+                side,
+            } => self.mass_cancel(account, instrument, side, out),
         }
     }
 
@@ -170,7 +188,8 @@ impl Engine {
         ev.reason = reason;
         ev.qty = qty;
         ev.leaves_qty = o.leaves;
-        ev.price = matches!(o.order_type, OrderType::Limit | OrderType::StopLimit).then_some(o.price);
+        ev.price =
+            matches!(o.order_type, OrderType::Limit | OrderType::StopLimit).then_some(o.price);
         self.emit(out, ev);
     }
 
@@ -197,7 +216,13 @@ impl Engine {
         if registered {
             let (instrument, order_id, account, prev, next) = {
                 let o = &self.pool[idx];
-                (o.instrument, o.order_id, o.account, o.acct_prev, o.acct_next)
+                (
+                    o.instrument,
+                    o.order_id,
+                    o.account,
+                    o.acct_prev,
+                    o.acct_next,
+                )
             };
             self.books[instrument as usize].index.remove(&order_id);
             if prev == NIL {
@@ -216,7 +241,8 @@ impl Engine {
     /// Takes order `idx` out of wherever it waits (ladder or stop book).
     pub(crate) fn unplace(&mut self, idx: u32) {
         let o = &self.pool[idx];
-        let (instrument, side, stop_price, placement) = (o.instrument, o.side, o.stop_price, o.placement);
+        let (instrument, side, stop_price, placement) =
+            (o.instrument, o.side, o.stop_price, o.placement);
         let book = &mut self.books[instrument as usize];
         match placement {
             Placement::Book => book.ladder_mut(side).remove(&mut self.pool, idx),
@@ -227,17 +253,33 @@ impl Engine {
     // ---- queries ----------------------------------------------------------
 
     /// Best bid and best offer as `(price, shown qty)`.
-    pub fn bbo(&self, instrument: InstrumentId) -> Option<(Option<(Price, Qty)>, Option<(Price, Qty)>)> {
+    #[allow(clippy::type_complexity)]
+    pub fn bbo(
+        &self,
+        instrument: InstrumentId,
+    ) -> Option<(Option<(Price, Qty)>, Option<(Price, Qty)>)> {
         let book = self.books.get(instrument as usize)?;
-        let best = |side| book.ladder(side).best().map(|l: &crate::level::Level| (l.price, l.visible));
+        let best = |side| {
+            book.ladder(side)
+                .best()
+                .map(|l: &crate::level::Level| (l.price, l.visible))
+        };
         Some((best(Side::Buy), best(Side::Sell)))
     }
 
     /// Up to `levels` levels per side, best first.
-    pub fn depth(&self, instrument: InstrumentId, levels: usize) -> Option<(Vec<DepthLevel>, Vec<DepthLevel>)> {
+    pub fn depth(
+        &self,
+        instrument: InstrumentId,
+        levels: usize,
+    ) -> Option<(Vec<DepthLevel>, Vec<DepthLevel>)> {
         let book = self.books.get(instrument as usize)?;
         let side = |s| {
-            book.ladder(s).iter_best_first().take(levels).map(|l| (l.price, l.visible, l.count)).collect::<Vec<_>>()
+            book.ladder(s)
+                .iter_best_first()
+                .take(levels)
+                .map(|l| (l.price, l.visible, l.count))
+                .collect::<Vec<_>>()
         };
         Some((side(Side::Buy), side(Side::Sell)))
     }
@@ -299,7 +341,10 @@ impl Engine {
 
     /// An account's live orders, sorted by (instrument, order id).
     pub fn open_orders(&self, account: AccountId) -> Vec<OrderView> {
-        self.account_orders(account).into_iter().map(|i| self.view(i)).collect()
+        self.account_orders(account)
+            .into_iter()
+            .map(|i| self.view(i))
+            .collect()
     }
 
     /// Number of live orders (resting and waiting stops) in all books.

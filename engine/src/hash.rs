@@ -63,9 +63,10 @@ impl Engine {
                 }
             }
             h.u64(book.stops.len() as u64);
-            for (_, stop, arrival, idx) in book.stops.iter() {
+            // Trigger order is what matters; the arrival stamps themselves are
+            // path-dependent (any increasing numbering gives the same behaviour).
+            for (_, stop, _, idx) in book.stops.iter() {
                 h.i64(stop);
-                h.u64(arrival);
                 hash_order(&mut h, &self.pool[idx]);
             }
         }
@@ -82,5 +83,12 @@ fn hash_order(h: &mut Fnv, o: &Order) {
     h.u64(o.display);
     h.u64(o.visible);
     h.u64(u64::from(o.account));
-    h.bytes(&[o.side.code(), o.order_type.code(), o.tif.code(), o.stp.code(), u8::from(o.post_only), o.placement as u8]);
+    h.bytes(&[
+        o.side.code(),
+        o.order_type.code(),
+        o.tif.code(),
+        o.stp.code(),
+        u8::from(o.post_only),
+        o.placement as u8,
+    ]);
 }

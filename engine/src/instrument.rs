@@ -73,10 +73,10 @@ impl InstrumentSpec {
         if self.price_band.is_some_and(|b| b <= 0) {
             return Err(SpecError::NonPositive("price_band"));
         }
-        if self.min_qty % self.lot_size != 0 {
+        if !self.min_qty.is_multiple_of(self.lot_size) {
             return Err(SpecError::OffLot("min_qty"));
         }
-        if self.max_qty % self.lot_size != 0 {
+        if !self.max_qty.is_multiple_of(self.lot_size) {
             return Err(SpecError::OffLot("max_qty"));
         }
         if self.min_qty > self.max_qty {
@@ -90,7 +90,7 @@ impl InstrumentSpec {
     pub fn check_qty(&self, qty: Qty) -> Result<(), Reason> {
         if qty == 0 {
             Err(Reason::InvalidQty)
-        } else if qty % self.lot_size != 0 {
+        } else if !qty.is_multiple_of(self.lot_size) {
             Err(Reason::QtyOffLot)
         } else if qty < self.min_qty {
             Err(Reason::QtyBelowMin)
@@ -152,7 +152,10 @@ mod tests {
         assert_eq!(s.check_band(1000, None), Ok(()));
         assert_eq!(s.check_band(1050, Some(1000)), Ok(()));
         assert_eq!(s.check_band(1055, Some(1000)), Err(Reason::PriceBand));
-        assert_eq!(s.check_band(i64::MAX, Some(i64::MIN + 1)), Err(Reason::PriceBand));
+        assert_eq!(
+            s.check_band(i64::MAX, Some(i64::MIN + 1)),
+            Err(Reason::PriceBand)
+        );
     }
 
     #[test]
@@ -163,6 +166,9 @@ mod tests {
         s.min_qty = 5;
         s.max_qty = 4;
         assert_eq!(s.validate(), Err(SpecError::MinAboveMax));
-        assert_eq!(InstrumentSpec::new("", 1, 1).validate(), Err(SpecError::EmptySymbol));
+        assert_eq!(
+            InstrumentSpec::new("", 1, 1).validate(),
+            Err(SpecError::EmptySymbol)
+        );
     }
 }

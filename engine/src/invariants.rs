@@ -22,23 +22,49 @@ impl Engine {
         for (id, book) in self.books.iter().enumerate() {
             self.check_book(id as u32, book, &mut seen)?;
         }
-        ensure!(seen.len() == self.pool.live(), "slab holds {} live orders, books reach {}", self.pool.live(), seen.len());
+        ensure!(
+            seen.len() == self.pool.live(),
+            "slab holds {} live orders, books reach {}",
+            self.pool.live(),
+            seen.len()
+        );
         let mut listed = 0usize;
         for (aid, acct) in self.accounts.iter().enumerate() {
             let (mut idx, mut prev, mut n) = (acct.head, NIL, 0u32);
             while idx != NIL {
                 let o = &self.pool[idx];
-                ensure!(seen.contains(&idx), "account {} lists a dead order slot {idx}", acct.name);
-                ensure!(o.account as usize == aid, "order {} in the wrong account list", o.order_id);
-                ensure!(o.acct_prev == prev, "account list back link broken at order {}", o.order_id);
+                ensure!(
+                    seen.contains(&idx),
+                    "account {} lists a dead order slot {idx}",
+                    acct.name
+                );
+                ensure!(
+                    o.account as usize == aid,
+                    "order {} in the wrong account list",
+                    o.order_id
+                );
+                ensure!(
+                    o.acct_prev == prev,
+                    "account list back link broken at order {}",
+                    o.order_id
+                );
                 prev = idx;
                 idx = o.acct_next;
                 n += 1;
             }
-            ensure!(n == acct.open, "account {} counts {} open orders, lists {n}", acct.name, acct.open);
+            ensure!(
+                n == acct.open,
+                "account {} counts {} open orders, lists {n}",
+                acct.name,
+                acct.open
+            );
             listed += n as usize;
         }
-        ensure!(listed == seen.len(), "account lists hold {listed} orders, books {}", seen.len());
+        ensure!(
+            listed == seen.len(),
+            "account lists hold {listed} orders, books {}",
+            seen.len()
+        );
         Ok(())
     }
 
@@ -49,8 +75,16 @@ impl Engine {
             let mut prev_price = None;
             for level in book.ladder(side).iter_best_first() {
                 if let Some(p) = prev_price {
-                    let better = if side == Side::Buy { p > level.price } else { p < level.price };
-                    ensure!(better, "{sym} {side} levels out of order at {}", level.price);
+                    let better = if side == Side::Buy {
+                        p > level.price
+                    } else {
+                        p < level.price
+                    };
+                    ensure!(
+                        better,
+                        "{sym} {side} levels out of order at {}",
+                        level.price
+                    );
                 }
                 prev_price = Some(level.price);
                 ensure!(level.count > 0, "{sym} empty level at {}", level.price);
@@ -58,44 +92,132 @@ impl Engine {
                 while idx != NIL {
                     let o = &self.pool[idx];
                     ensure!(seen.insert(idx), "{sym} order slot {idx} reached twice");
-                    ensure!(o.instrument == id && o.side == side, "{sym} order {} on the wrong book or side", o.order_id);
-                    ensure!(o.price == level.price, "{sym} order {} at {} in level {}", o.order_id, o.price, level.price);
-                    ensure!(o.prev == prev, "{sym} queue back link broken at order {}", o.order_id);
-                    ensure!(o.placement == Placement::Book, "{sym} order {} placement", o.order_id);
-                    ensure!(o.visible > 0 && o.visible <= o.leaves, "{sym} order {} shows {} of {}", o.order_id, o.visible, o.leaves);
-                    ensure!(o.display == 0 || o.visible <= o.display, "{sym} iceberg {} shows more than its display", o.order_id);
-                    ensure!(o.display != 0 || o.visible == o.leaves, "{sym} order {} hides quantity", o.order_id);
-                    ensure!(o.leaves <= o.qty, "{sym} order {} leaves exceed qty", o.order_id);
-                    ensure!(o.tif == Tif::Gtc && matches!(o.order_type, OrderType::Limit | OrderType::StopLimit), "{sym} order {} cannot rest", o.order_id);
-                    ensure!(book.index.get(&o.order_id) == Some(&idx), "{sym} order {} not indexed", o.order_id);
+                    ensure!(
+                        o.instrument == id && o.side == side,
+                        "{sym} order {} on the wrong book or side",
+                        o.order_id
+                    );
+                    ensure!(
+                        o.price == level.price,
+                        "{sym} order {} at {} in level {}",
+                        o.order_id,
+                        o.price,
+                        level.price
+                    );
+                    ensure!(
+                        o.prev == prev,
+                        "{sym} queue back link broken at order {}",
+                        o.order_id
+                    );
+                    ensure!(
+                        o.placement == Placement::Book,
+                        "{sym} order {} placement",
+                        o.order_id
+                    );
+                    ensure!(
+                        o.visible > 0 && o.visible <= o.leaves,
+                        "{sym} order {} shows {} of {}",
+                        o.order_id,
+                        o.visible,
+                        o.leaves
+                    );
+                    ensure!(
+                        o.display == 0 || o.visible <= o.display,
+                        "{sym} iceberg {} shows more than its display",
+                        o.order_id
+                    );
+                    ensure!(
+                        o.display != 0 || o.visible == o.leaves,
+                        "{sym} order {} hides quantity",
+                        o.order_id
+                    );
+                    ensure!(
+                        o.leaves <= o.qty,
+                        "{sym} order {} leaves exceed qty",
+                        o.order_id
+                    );
+                    ensure!(
+                        o.tif == Tif::Gtc
+                            && matches!(o.order_type, OrderType::Limit | OrderType::StopLimit),
+                        "{sym} order {} cannot rest",
+                        o.order_id
+                    );
+                    ensure!(
+                        book.index.get(&o.order_id) == Some(&idx),
+                        "{sym} order {} not indexed",
+                        o.order_id
+                    );
                     shown += o.visible;
                     n += 1;
                     prev = idx;
                     idx = o.next;
                 }
                 ensure!(level.tail == prev, "{sym} level {} tail link", level.price);
-                ensure!(n == level.count, "{sym} level {} counts {} orders, holds {n}", level.price, level.count);
-                ensure!(shown == level.visible, "{sym} level {} shows {} but orders show {shown}", level.price, level.visible);
+                ensure!(
+                    n == level.count,
+                    "{sym} level {} counts {} orders, holds {n}",
+                    level.price,
+                    level.count
+                );
+                ensure!(
+                    shown == level.visible,
+                    "{sym} level {} shows {} but orders show {shown}",
+                    level.price,
+                    level.visible
+                );
                 in_book += n as usize;
             }
         }
         if let (Some(bid), Some(ask)) = (book.bids.best(), book.asks.best()) {
-            ensure!(bid.price < ask.price, "{sym} crossed book: bid {} >= ask {}", bid.price, ask.price);
+            ensure!(
+                bid.price < ask.price,
+                "{sym} crossed book: bid {} >= ask {}",
+                bid.price,
+                ask.price
+            );
         }
         for (side, stop, _, idx) in book.stops.iter() {
             let o = &self.pool[idx];
             ensure!(seen.insert(idx), "{sym} stop slot {idx} reached twice");
-            ensure!(o.placement == Placement::Stop && o.side == side && o.stop_price == stop, "{sym} stop {} misfiled", o.order_id);
-            ensure!(matches!(o.order_type, OrderType::Stop | OrderType::StopLimit), "{sym} non-stop {} waits", o.order_id);
-            ensure!(o.leaves == o.qty, "{sym} waiting stop {} has fills", o.order_id);
-            ensure!(book.index.get(&o.order_id) == Some(&idx), "{sym} stop {} not indexed", o.order_id);
+            ensure!(
+                o.placement == Placement::Stop && o.side == side && o.stop_price == stop,
+                "{sym} stop {} misfiled",
+                o.order_id
+            );
+            ensure!(
+                matches!(o.order_type, OrderType::Stop | OrderType::StopLimit),
+                "{sym} non-stop {} waits",
+                o.order_id
+            );
+            ensure!(
+                o.leaves == o.qty,
+                "{sym} waiting stop {} has fills",
+                o.order_id
+            );
+            ensure!(
+                book.index.get(&o.order_id) == Some(&idx),
+                "{sym} stop {} not indexed",
+                o.order_id
+            );
             if let Some(last) = book.last_trade {
-                let due = if side == Side::Buy { last >= stop } else { last <= stop };
-                ensure!(!due, "{sym} stop {} should have triggered (stop {stop}, last {last})", o.order_id);
+                let due = if side == Side::Buy {
+                    last >= stop
+                } else {
+                    last <= stop
+                };
+                ensure!(
+                    !due,
+                    "{sym} stop {} should have triggered (stop {stop}, last {last})",
+                    o.order_id
+                );
             }
             in_book += 1;
         }
-        ensure!(book.index.len() == in_book, "{sym} index holds {} ids, book {in_book}", book.index.len());
+        ensure!(
+            book.index.len() == in_book,
+            "{sym} index holds {} ids, book {in_book}",
+            book.index.len()
+        );
         Ok(())
     }
 }

@@ -27,7 +27,10 @@ pub struct Ladder {
 
 impl Ladder {
     pub fn new(side: Side) -> Ladder {
-        Ladder { side, levels: Vec::new() }
+        Ladder {
+            side,
+            levels: Vec::new(),
+        }
     }
 
     /// Sort key: ascending in the key means ascending in attractiveness.
@@ -53,7 +56,8 @@ impl Ladder {
                 return Err(self.levels.len());
             }
         }
-        self.levels.binary_search_by(|l| self.key(l.price).cmp(&key))
+        self.levels
+            .binary_search_by(|l| self.key(l.price).cmp(&key))
     }
 
     /// The best level, if any.
@@ -86,7 +90,8 @@ impl Ladder {
 
     /// Whether adding `qty` shown at `price` would overflow the level total.
     pub fn would_overflow(&self, price: Price, qty: Qty) -> bool {
-        self.get(price).is_some_and(|l| l.visible.checked_add(qty).is_none())
+        self.get(price)
+            .is_some_and(|l| l.visible.checked_add(qty).is_none())
     }
 
     /// Appends order `idx` (already holding price and visible qty) to the back of its level.
@@ -97,7 +102,13 @@ impl Ladder {
             Err(pos) => {
                 self.levels.insert(
                     pos,
-                    Level { price, head: NIL, tail: NIL, visible: 0, count: 0 },
+                    Level {
+                        price,
+                        head: NIL,
+                        tail: NIL,
+                        visible: 0,
+                        count: 0,
+                    },
                 );
                 pos
             }

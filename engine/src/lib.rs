@@ -30,12 +30,15 @@ mod modify;
 mod order;
 pub mod records;
 pub mod types;
+pub mod workloads;
 
 pub use command::{Command, NewOrder};
 pub use engine::{DepthLevel, Engine, OrderView};
 pub use event::{Event, EventKind, Reason};
 pub use instrument::{InstrumentSpec, SpecError};
-pub use types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif, Timestamp};
+pub use types::{
+    AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif, Timestamp,
+};
 
 /// Size of one order record in the engine's slab, for memory reports.
 pub const ORDER_RECORD_BYTES: usize = std::mem::size_of::<order::Order>();

@@ -26,13 +26,16 @@ impl Engine {
         if book.index.contains_key(&o.order_id) {
             return Err(Reason::DuplicateOrderId);
         }
-        let rests = matches!(o.order_type, OrderType::Limit | OrderType::StopLimit) && o.tif == Tif::Gtc;
+        let rests =
+            matches!(o.order_type, OrderType::Limit | OrderType::StopLimit) && o.tif == Tif::Gtc;
         if o.post_only && (o.order_type != OrderType::Limit || o.tif != Tif::Gtc) {
             return Err(Reason::InvalidOrder);
         }
         let spec = &book.spec;
         spec.check_qty(o.qty)?;
-        if o.display_qty != 0 && (!rests || o.display_qty > o.qty || o.display_qty % spec.lot_size != 0) {
+        if o.display_qty != 0
+            && (!rests || o.display_qty > o.qty || !o.display_qty.is_multiple_of(spec.lot_size))
+        {
             return Err(Reason::InvalidDisplay);
         }
         let has_price = matches!(o.order_type, OrderType::Limit | OrderType::StopLimit);
@@ -48,7 +51,11 @@ impl Engine {
         if o.post_only && book.would_take(o.side, Some(o.price)) {
             return Err(Reason::WouldTake);
         }
-        let first_slice = if o.display_qty == 0 { o.qty } else { o.display_qty };
+        let first_slice = if o.display_qty == 0 {
+            o.qty
+        } else {
+            o.display_qty
+        };
         if rests && book.ladder(o.side).would_overflow(o.price, first_slice) {
             return Err(Reason::Overflow);
         }
@@ -65,7 +72,11 @@ impl Engine {
         let is_stop = matches!(o.order_type, OrderType::Stop | OrderType::StopLimit);
         let idx = self.pool.alloc(Order {
             order_id: o.order_id,
-            price: if matches!(o.order_type, OrderType::Limit | OrderType::StopLimit) { o.price } else { 0 },
+            price: if matches!(o.order_type, OrderType::Limit | OrderType::StopLimit) {
+                o.price
+            } else {
+                0
+            },
             stop_price: if is_stop { o.stop_price } else { 0 },
             qty: o.qty,
             leaves: o.qty,
@@ -87,7 +98,8 @@ impl Engine {
         let mut ev = self.order_event(EventKind::Accepted, idx);
         ev.qty = o.qty;
         ev.leaves_qty = o.qty;
-        ev.price = matches!(o.order_type, OrderType::Limit | OrderType::StopLimit).then_some(o.price);
+        ev.price =
+            matches!(o.order_type, OrderType::Limit | OrderType::StopLimit).then_some(o.price);
         self.emit(out, ev);
 
         if is_stop {
@@ -105,7 +117,9 @@ impl Engine {
         let o = &mut self.pool[idx];
         o.placement = Placement::Stop;
         let (instrument, side, stop) = (o.instrument, o.side, o.stop_price);
-        self.books[instrument as usize].stops.insert(side, stop, arrival, idx);
+        self.books[instrument as usize]
+            .stops
+            .insert(side, stop, arrival, idx);
     }
 
     /// Runs order `idx` (not in any ladder) as a taker, then rests, cancels or
@@ -132,18 +146,35 @@ impl Engine {
         if leaves == 0 {
             return self.retire(idx, registered);
         }
-        let rests = limit.is_some() && tif == Tif::Gtc;
+        let mut rests = limit.is_some() && tif == Tif::Gtc;
+        // Entry checks guard new orders and amends; a triggered stop-limit meets
+        // its level only now, so an overflowing remainder is cancelled instead.
+        let overflows = rests && {
+            let o = &self.pool[idx];
+            self.books[o.instrument as usize]
+                .ladder(side)
+                .would_overflow(o.price, o.slice())
+        };
+        rests &= !overflows;
         if rests {
             let o = &mut self.pool[idx];
             o.visible = o.slice();
             o.placement = Placement::Book;
             let instrument = o.instrument;
-            self.books[instrument as usize].ladder_mut(side).push_back(&mut self.pool, idx);
+            self.books[instrument as usize]
+                .ladder_mut(side)
+                .push_back(&mut self.pool, idx);
             if !registered {
                 self.register(idx);
             }
         } else {
-            let reason = if limit.is_none() { Reason::NoLiquidity } else { Reason::Ioc };
+            let reason = if overflows {
+                Reason::Overflow
+            } else if limit.is_none() {
+                Reason::NoLiquidity
+            } else {
+                Reason::Ioc
+            };
             self.pool[idx].leaves = 0;
             self.emit_cancel(out, idx, leaves, reason);
             self.retire(idx, registered);
@@ -210,7 +241,8 @@ impl Engine {
             let m = &mut self.pool[maker];
             m.visible -= fill;
             m.leaves -= fill;
-            let (maker_leaves, maker_visible, maker_id, maker_account) = (m.leaves, m.visible, m.order_id, m.account);
+            let (maker_leaves, maker_visible, maker_id, maker_account) =
+                (m.leaves, m.visible, m.order_id, m.account);
             self.pool[idx].leaves -= fill;
             book.last_trade = Some(price);
 
@@ -263,6 +295,8 @@ impl Engine {
             return Taken::Cancelled;
         }
         if stp == Stp::Decrement {
+            // Reduced, not filled: the total shrinks with the open quantity.
+            self.pool[t].qty -= ml;
             self.pool[t].leaves -= ml;
             self.emit_cancel(out, t, ml, Reason::SelfTrade);
         }
@@ -278,14 +312,18 @@ impl Engine {
         self.retire(idx, true);
     }
 
-    /// Lowers a resting order's open quantity by `by` (< leaves), keeping its priority.
+    /// Lowers a resting order's total and open quantity by `by` (< leaves),
+    /// keeping its priority and its filled quantity.
     pub(crate) fn reduce_resting(&mut self, idx: u32, by: Qty) {
         let o = &mut self.pool[idx];
+        o.qty -= by;
         o.leaves -= by;
         let shown_cut = o.visible.saturating_sub(o.leaves);
         if o.placement == Placement::Book && shown_cut > 0 {
             let (instrument, side) = (o.instrument, o.side);
-            self.books[instrument as usize].ladder_mut(side).reduce_visible(&mut self.pool, idx, shown_cut);
+            self.books[instrument as usize]
+                .ladder_mut(side)
+                .reduce_visible(&mut self.pool, idx, shown_cut);
         }
     }
 
@@ -303,7 +341,9 @@ impl Engine {
                 return;
             };
             let stop_price = self.pool[idx].stop_price;
-            self.books[instrument as usize].stops.remove(side, stop_price, idx);
+            self.books[instrument as usize]
+                .stops
+                .remove(side, stop_price, idx);
             self.pool[idx].placement = Placement::Book;
             let mut ev = self.order_event(EventKind::Triggered, idx);
             ev.price = Some(stop_price);
@@ -314,4 +354,3 @@ impl Engine {
         }
     }
 }
-

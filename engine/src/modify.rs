@@ -7,7 +7,12 @@ use crate::types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side
 
 impl Engine {
     /// Looks up a live order, rejecting unknown instruments and ids.
-    fn live_slot(&mut self, instrument: InstrumentId, order_id: OrderId, out: &mut Vec<Event>) -> Option<u32> {
+    fn live_slot(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: OrderId,
+        out: &mut Vec<Event>,
+    ) -> Option<u32> {
         let Some(book) = self.books.get(instrument as usize) else {
             self.reject(out, instrument, order_id, Reason::UnknownInstrument);
             return None;
@@ -21,7 +26,12 @@ impl Engine {
         }
     }
 
-    pub(crate) fn cancel(&mut self, instrument: InstrumentId, order_id: OrderId, out: &mut Vec<Event>) {
+    pub(crate) fn cancel(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: OrderId,
+        out: &mut Vec<Event>,
+    ) {
         if let Some(idx) = self.live_slot(instrument, order_id, out) {
             self.cancel_resting(idx, Reason::User, out);
         }
@@ -43,7 +53,8 @@ impl Engine {
             return;
         };
         let o = &self.pool[idx];
-        let (old_qty, old_price, filled, waiting) = (o.qty, o.price, o.filled(), o.placement == Placement::Stop);
+        let (old_qty, old_price, filled, waiting) =
+            (o.qty, o.price, o.filled(), o.placement == Placement::Stop);
         let new_qty = qty.unwrap_or(old_qty);
         let new_price = price.unwrap_or(old_price);
         if let Err(reason) = self.validate_amend(idx, qty, price, stop_price) {
@@ -113,10 +124,20 @@ impl Engine {
         let new_price = price.unwrap_or(o.price);
         let requeues = new_price != o.price || new_qty > o.qty;
         if !waiting && requeues && new_qty > o.filled() {
-            let slice = if o.display == 0 { new_qty - o.filled() } else { o.display.min(new_qty - o.filled()) };
+            let slice = if o.display == 0 {
+                new_qty - o.filled()
+            } else {
+                o.display.min(new_qty - o.filled())
+            };
             let ladder = book.ladder(o.side);
             // The order leaves its own level first, so only other orders count.
-            let others = ladder.get(new_price).map_or(0, |l| if new_price == o.price { l.visible - o.visible } else { l.visible });
+            let others = ladder.get(new_price).map_or(0, |l| {
+                if new_price == o.price {
+                    l.visible - o.visible
+                } else {
+                    l.visible
+                }
+            });
             if others.checked_add(slice).is_none() {
                 return Err(Reason::Overflow);
             }
@@ -125,7 +146,14 @@ impl Engine {
     }
 
     /// Amends a waiting stop: it keeps waiting, behind stops already at its new stop price.
-    fn amend_stop(&mut self, idx: u32, qty: Qty, price: Price, stop_price: Option<Price>, out: &mut Vec<Event>) {
+    fn amend_stop(
+        &mut self,
+        idx: u32,
+        qty: Qty,
+        price: Price,
+        stop_price: Option<Price>,
+        out: &mut Vec<Event>,
+    ) {
         self.unplace(idx);
         let o = &mut self.pool[idx];
         o.qty = qty;
@@ -143,7 +171,8 @@ impl Engine {
     fn emit_amended(&mut self, idx: u32, out: &mut Vec<Event>) {
         let mut ev = self.order_event(EventKind::Amended, idx);
         let o = &self.pool[idx];
-        ev.price = matches!(o.order_type, OrderType::Limit | OrderType::StopLimit).then_some(o.price);
+        ev.price =
+            matches!(o.order_type, OrderType::Limit | OrderType::StopLimit).then_some(o.price);
         ev.qty = o.qty;
         ev.leaves_qty = o.leaves;
         self.emit(out, ev);

@@ -71,7 +71,10 @@ pub fn decode_command(b: &[u8; COMMAND_RECORD_SIZE]) -> Result<(Timestamp, Comma
     let instrument = u32_at(b, 48);
     let account = u32_at(b, 52);
     let flags = b[61];
-    let bad = BadRecord { instrument, order_id };
+    let bad = BadRecord {
+        instrument,
+        order_id,
+    };
     let cmd = match b[56] {
         op::SUBMIT => Command::Submit(NewOrder {
             instrument,
@@ -87,7 +90,10 @@ pub fn decode_command(b: &[u8; COMMAND_RECORD_SIZE]) -> Result<(Timestamp, Comma
             stop_price,
             display_qty,
         }),
-        op::CANCEL => Command::Cancel { instrument, order_id },
+        op::CANCEL => Command::Cancel {
+            instrument,
+            order_id,
+        },
         op::AMEND => Command::Amend {
             instrument,
             order_id,
@@ -98,7 +104,11 @@ pub fn decode_command(b: &[u8; COMMAND_RECORD_SIZE]) -> Result<(Timestamp, Comma
         op::MASS_CANCEL => Command::MassCancel {
             account,
             instrument: (flags & flag::HAS_INSTRUMENT != 0).then_some(instrument),
-            side: if flags & flag::HAS_SIDE != 0 { Some(Side::from_code(b[57]).ok_or(bad)?) } else { None },
+            side: if flags & flag::HAS_SIDE != 0 {
+                Some(Side::from_code(b[57]).ok_or(bad)?)
+            } else {
+                None
+            },
         },
         _ => return Err(bad),
     };
@@ -108,7 +118,9 @@ pub fn decode_command(b: &[u8; COMMAND_RECORD_SIZE]) -> Result<(Timestamp, Comma
 /// Encodes one command record.
 pub fn encode_command(ts: Timestamp, cmd: &Command) -> [u8; COMMAND_RECORD_SIZE] {
     let mut b = [0u8; COMMAND_RECORD_SIZE];
-    let put64 = |b: &mut [u8; COMMAND_RECORD_SIZE], at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    let put64 = |b: &mut [u8; COMMAND_RECORD_SIZE], at: usize, v: u64| {
+        b[at..at + 8].copy_from_slice(&v.to_le_bytes())
+    };
     put64(&mut b, 0, ts);
     let (instrument, account) = match *cmd {
         Command::Submit(o) => {
@@ -125,12 +137,21 @@ pub fn encode_command(ts: Timestamp, cmd: &Command) -> [u8; COMMAND_RECORD_SIZE]
             b[61] = if o.post_only { flag::POST_ONLY } else { 0 };
             (o.instrument, o.account)
         }
-        Command::Cancel { instrument, order_id } => {
+        Command::Cancel {
+            instrument,
+            order_id,
+        } => {
             put64(&mut b, 8, order_id);
             b[56] = op::CANCEL;
             (instrument, 0)
         }
-        Command::Amend { instrument, order_id, qty, price, stop_price } => {
+        Command::Amend {
+            instrument,
+            order_id,
+            qty,
+            price,
+            stop_price,
+        } => {
             put64(&mut b, 8, order_id);
             put64(&mut b, 16, price.unwrap_or(0) as u64);
             put64(&mut b, 24, stop_price.unwrap_or(0) as u64);
@@ -138,14 +159,25 @@ pub fn encode_command(ts: Timestamp, cmd: &Command) -> [u8; COMMAND_RECORD_SIZE]
             b[56] = op::AMEND;
             b[61] = if qty.is_some() { flag::HAS_QTY } else { 0 }
                 | if price.is_some() { flag::HAS_PRICE } else { 0 }
-                | if stop_price.is_some() { flag::HAS_STOP_PRICE } else { 0 };
+                | if stop_price.is_some() {
+                    flag::HAS_STOP_PRICE
+                } else {
+                    0
+                };
             (instrument, 0)
         }
-        Command::MassCancel { account, instrument, side } => {
+        Command::MassCancel {
+            account,
+            instrument,
+            side,
+        } => {
             b[56] = op::MASS_CANCEL;
             b[57] = side.map_or(0, Side::code);
-            b[61] = if instrument.is_some() { flag::HAS_INSTRUMENT } else { 0 }
-                | if side.is_some() { flag::HAS_SIDE } else { 0 };
+            b[61] = if instrument.is_some() {
+                flag::HAS_INSTRUMENT
+            } else {
+                0
+            } | if side.is_some() { flag::HAS_SIDE } else { 0 };
             (instrument.unwrap_or(0), account)
         }
     };
@@ -177,7 +209,11 @@ pub fn encode_event(ev: &Event, out: &mut Vec<u8>) {
     b[76] = ev.kind.code();
     b[77] = ev.reason.code();
     b[78] = ev.side.code();
-    b[79] = if ev.price.is_some() { EVENT_HAS_PRICE } else { 0 };
+    b[79] = if ev.price.is_some() {
+        EVENT_HAS_PRICE
+    } else {
+        0
+    };
     out.extend_from_slice(&b);
 }
 
@@ -215,7 +251,12 @@ impl Engine {
                 Ok((ts, cmd)) => self.process(ts, &cmd, &mut events),
                 Err(bad) => {
                     self.now = u64_at(rec, 0);
-                    self.reject(&mut events, bad.instrument, bad.order_id, Reason::InvalidCommand);
+                    self.reject(
+                        &mut events,
+                        bad.instrument,
+                        bad.order_id,
+                        Reason::InvalidCommand,
+                    );
                 }
             }
             for ev in &events {
@@ -238,10 +279,27 @@ mod tests {
                 stop_price: -7,
                 ..NewOrder::limit(3, 99, 4, Side::Sell, 50, -120)
             }),
-            Command::Cancel { instrument: 1, order_id: u64::MAX },
-            Command::Amend { instrument: 2, order_id: 7, qty: Some(3), price: None, stop_price: Some(10) },
-            Command::MassCancel { account: 9, instrument: None, side: Some(Side::Sell) },
-            Command::MassCancel { account: 9, instrument: Some(0), side: None },
+            Command::Cancel {
+                instrument: 1,
+                order_id: u64::MAX,
+            },
+            Command::Amend {
+                instrument: 2,
+                order_id: 7,
+                qty: Some(3),
+                price: None,
+                stop_price: Some(10),
+            },
+            Command::MassCancel {
+                account: 9,
+                instrument: None,
+                side: Some(Side::Sell),
+            },
+            Command::MassCancel {
+                account: 9,
+                instrument: Some(0),
+                side: None,
+            },
         ];
         for (i, cmd) in cmds.iter().enumerate() {
             let rec = encode_command(i as u64 + 1, cmd);
@@ -251,10 +309,25 @@ mod tests {
 
     #[test]
     fn bad_codes_are_reported() {
-        let mut rec = encode_command(1, &Command::Cancel { instrument: 2, order_id: 3 });
+        let mut rec = encode_command(
+            1,
+            &Command::Cancel {
+                instrument: 2,
+                order_id: 3,
+            },
+        );
         rec[56] = 200;
-        assert_eq!(decode_command(&rec), Err(BadRecord { instrument: 2, order_id: 3 }));
-        let mut rec = encode_command(1, &Command::Submit(NewOrder::limit(0, 1, 0, Side::Buy, 1, 1)));
+        assert_eq!(
+            decode_command(&rec),
+            Err(BadRecord {
+                instrument: 2,
+                order_id: 3
+            })
+        );
+        let mut rec = encode_command(
+            1,
+            &Command::Submit(NewOrder::limit(0, 1, 0, Side::Buy, 1, 1)),
+        );
         rec[57] = 7;
         assert!(decode_command(&rec).is_err());
     }
