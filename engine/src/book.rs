@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
-
+use crate::index::OrderIndex;
 use crate::instrument::InstrumentSpec;
 use crate::level::Ladder;
-use crate::types::{OrderId, Price, Side};
+use crate::types::{Price, Side};
 
 /// Waiting stop orders of one book, in trigger order.
 ///
@@ -97,7 +96,7 @@ pub struct Book {
     pub bids: Ladder,
     pub asks: Ladder,
     /// Live orders (resting and waiting stops) by client order id.
-    pub index: FxHashMap<OrderId, u32>,
+    pub index: OrderIndex,
     pub stops: StopBook,
     pub last_trade: Option<Price>,
 }
@@ -105,10 +104,10 @@ pub struct Book {
 impl Book {
     pub fn new(spec: InstrumentSpec) -> Book {
         Book {
+            bids: Ladder::new(Side::Buy, spec.tick_size),
+            asks: Ladder::new(Side::Sell, spec.tick_size),
             spec,
-            bids: Ladder::new(Side::Buy),
-            asks: Ladder::new(Side::Sell),
-            index: FxHashMap::default(),
+            index: OrderIndex::default(),
             stops: StopBook::default(),
             last_trade: None,
         }
@@ -149,8 +148,6 @@ impl Book {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        // hashbrown: one (key, value) bucket plus one control byte per slot.
-        let bucket = std::mem::size_of::<(OrderId, u32)>() + 1;
-        self.bids.heap_bytes() + self.asks.heap_bytes() + self.index.capacity() * bucket * 8 / 7
+        self.bids.heap_bytes() + self.asks.heap_bytes() + self.index.heap_bytes()
     }
 }

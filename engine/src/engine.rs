@@ -199,7 +199,9 @@ impl Engine {
             let o = &self.pool[idx];
             (o.instrument, o.order_id, o.account)
         };
-        self.books[instrument as usize].index.insert(order_id, idx);
+        self.books[instrument as usize]
+            .index
+            .insert(order_id, idx, &self.pool);
         let acct = &mut self.accounts[account as usize];
         let head = acct.head;
         acct.head = idx;
@@ -224,7 +226,9 @@ impl Engine {
                     o.acct_next,
                 )
             };
-            self.books[instrument as usize].index.remove(&order_id);
+            self.books[instrument as usize]
+                .index
+                .remove(order_id, &self.pool);
             if prev == NIL {
                 self.accounts[account as usize].head = next;
             } else {
@@ -320,7 +324,11 @@ impl Engine {
 
     /// A live order (resting or waiting stop); `None` once it is filled or cancelled.
     pub fn order(&self, instrument: InstrumentId, order_id: OrderId) -> Option<OrderView> {
-        let idx = *self.books.get(instrument as usize)?.index.get(&order_id)?;
+        let idx = self
+            .books
+            .get(instrument as usize)?
+            .index
+            .get(order_id, &self.pool)?;
         Some(self.view(idx))
     }
 

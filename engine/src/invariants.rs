@@ -143,7 +143,7 @@ impl Engine {
                         o.order_id
                     );
                     ensure!(
-                        book.index.get(&o.order_id) == Some(&idx),
+                        book.index.get(o.order_id, &self.pool) == Some(idx),
                         "{sym} order {} not indexed",
                         o.order_id
                     );
@@ -195,7 +195,7 @@ impl Engine {
                 o.order_id
             );
             ensure!(
-                book.index.get(&o.order_id) == Some(&idx),
+                book.index.get(o.order_id, &self.pool) == Some(idx),
                 "{sym} stop {} not indexed",
                 o.order_id
             );

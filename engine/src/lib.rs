@@ -22,6 +22,7 @@ pub mod command;
 mod engine;
 pub mod event;
 mod hash;
+mod index;
 pub mod instrument;
 mod invariants;
 mod level;

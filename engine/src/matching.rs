@@ -23,7 +23,7 @@ impl Engine {
         if o.account as usize >= self.accounts.len() {
             return Err(Reason::InvalidCommand);
         }
-        if book.index.contains_key(&o.order_id) {
+        if book.index.contains(o.order_id, &self.pool) {
             return Err(Reason::DuplicateOrderId);
         }
         let rests =

@@ -17,8 +17,8 @@ impl Engine {
             self.reject(out, instrument, order_id, Reason::UnknownInstrument);
             return None;
         };
-        match book.index.get(&order_id) {
-            Some(&idx) => Some(idx),
+        match book.index.get(order_id, &self.pool) {
+            Some(idx) => Some(idx),
             None => {
                 self.reject(out, instrument, order_id, Reason::UnknownOrder);
                 None

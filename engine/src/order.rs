@@ -67,46 +67,81 @@ impl Order {
     }
 }
 
-/// Slab of orders with a free list; indices stay valid until `free`.
-#[derive(Default, Clone)]
+/// Orders per slab chunk: growth adds one chunk, never copies live orders,
+/// and leaves at most one chunk of unused capacity.
+const CHUNK_SHIFT: u32 = 12;
+const CHUNK: usize = 1 << CHUNK_SHIFT;
+const CHUNK_MASK: u32 = CHUNK as u32 - 1;
+
+/// Slab of orders in fixed-size chunks. Freed slots form a list threaded
+/// through their `next` links, so the free list costs no memory of its own.
+#[derive(Clone)]
 pub struct OrderPool {
-    slots: Vec<Order>,
-    free: Vec<u32>,
+    chunks: Vec<Vec<Order>>,
+    len: usize,
+    free_head: u32,
+    free_count: usize,
+}
+
+impl Default for OrderPool {
+    fn default() -> Self {
+        OrderPool {
+            chunks: Vec::new(),
+            len: 0,
+            free_head: NIL,
+            free_count: 0,
+        }
+    }
 }
 
 impl OrderPool {
     /// Stores `order` and returns its index, reusing a freed slot first.
     #[inline]
     pub fn alloc(&mut self, order: Order) -> u32 {
-        if let Some(idx) = self.free.pop() {
-            self.slots[idx as usize] = order;
-            idx
-        } else {
-            self.slots.push(order);
-            (self.slots.len() - 1) as u32
+        if self.free_head != NIL {
+            let idx = self.free_head;
+            self.free_head = self[idx].next;
+            self.free_count -= 1;
+            self[idx] = order;
+            return idx;
         }
+        assert!(self.len < NIL as usize, "order slab full");
+        if self.len.is_multiple_of(CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks
+            .last_mut()
+            .expect("a chunk with room")
+            .push(order);
+        self.len += 1;
+        (self.len - 1) as u32
     }
 
     /// Returns a slot to the free list.
     #[inline]
     pub fn free(&mut self, idx: u32) {
-        self.free.push(idx);
+        self[idx].next = self.free_head;
+        self.free_head = idx;
+        self.free_count += 1;
     }
 
     /// Number of live orders.
     pub fn live(&self) -> usize {
-        self.slots.len() - self.free.len()
+        self.len - self.free_count
     }
 
-    /// Reserves room for `n` more orders so that bursts do not reallocate.
+    /// Reserves room for `n` more orders so that bursts do not allocate.
     pub fn reserve(&mut self, n: usize) {
-        self.slots.reserve(n);
-        self.free.reserve(n);
+        let wanted = self.len + n.saturating_sub(self.free_count);
+        let chunks = wanted.div_ceil(CHUNK);
+        self.chunks
+            .reserve(chunks.saturating_sub(self.chunks.len()));
     }
 
     /// Bytes held by the slab (capacity, not just live orders).
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Order>() + self.free.capacity() * 4
+        self.chunks.iter().map(|c| c.capacity()).sum::<usize>() * std::mem::size_of::<Order>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<Order>>()
     }
 }
 
@@ -114,13 +149,13 @@ impl std::ops::Index<u32> for OrderPool {
     type Output = Order;
     #[inline]
     fn index(&self, idx: u32) -> &Order {
-        &self.slots[idx as usize]
+        &self.chunks[(idx >> CHUNK_SHIFT) as usize][(idx & CHUNK_MASK) as usize]
     }
 }
 
 impl std::ops::IndexMut<u32> for OrderPool {
     #[inline]
     fn index_mut(&mut self, idx: u32) -> &mut Order {
-        &mut self.slots[idx as usize]
+        &mut self.chunks[(idx >> CHUNK_SHIFT) as usize][(idx & CHUNK_MASK) as usize]
     }
 }
