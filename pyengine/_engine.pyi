@@ -11,6 +11,7 @@ __all__ = [
     "ORDER_RECORD_BYTES",
     "Engine",
     "Event",
+    "EventRecords",
     "InvariantError",
     "Order",
     "__version__",
@@ -100,6 +101,12 @@ class Order:
     def visible_qty(self) -> int: ...
     @property
     def status(self) -> str: ...
+
+@final
+class EventRecords:
+    """Packed event records returned by submit_batch, lent to numpy without a copy."""
+
+    def __len__(self) -> int: ...
 
 @disjoint_base
 class Engine:

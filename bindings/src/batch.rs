@@ -4,10 +4,9 @@ use std::mem::MaybeUninit;
 
 use pyengine_core::records::{COMMAND_RECORD_SIZE, EVENT_RECORD_SIZE};
 use pyengine_core::Engine;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::PyByteArray;
 
 /// A C-contiguous byte view of any buffer-protocol object, whatever its item format.
 ///
@@ -79,6 +78,53 @@ pub fn submit_batch<'py>(
     let mut out = Vec::with_capacity(bytes.len() / COMMAND_RECORD_SIZE * EVENT_RECORD_SIZE * 2);
     engine.process_records(bytes, &mut out);
     drop(buffer);
-    let raw = PyByteArray::new(py, &out);
+    let raw = Bound::new(py, EventRecords { data: out })?;
     records.getattr("events_from_buffer")?.call1((raw,))
+}
+
+/// Packed event records owned by Rust and lent to numpy without a copy.
+/// Immutable after creation, so the exported pointer stays valid for the
+/// object's lifetime (numpy keeps the object alive as the array's base).
+#[pyclass(module = "pyengine._engine", frozen)]
+pub struct EventRecords {
+    data: Vec<u8>,
+}
+
+#[pymethods]
+impl EventRecords {
+    /// Read-only buffer export of the records.
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: std::os::raw::c_int,
+    ) -> PyResult<()> {
+        if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
+            return Err(PyBufferError::new_err("event records are read-only"));
+        }
+        let data = &slf.get().data;
+        // SAFETY: `view` comes from the interpreter; the data outlives the view
+        // because the view holds a reference to `slf`, and it is never mutated.
+        let rc = unsafe {
+            ffi::PyBuffer_FillInfo(
+                view,
+                slf.as_ptr(),
+                data.as_ptr() as *mut std::os::raw::c_void,
+                data.len() as ffi::Py_ssize_t,
+                1,
+                flags,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(PyErr::take(slf.py())
+                .unwrap_or_else(|| PyBufferError::new_err("buffer export failed")))
+        }
+    }
+
+    unsafe fn __releasebuffer__(&self, _view: *mut ffi::Py_buffer) {}
+
+    fn __len__(&self) -> usize {
+        self.data.len()
+    }
 }

@@ -17,6 +17,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<event::PyEvent>()?;
     m.add_class::<order::PyOrder>()?;
+    m.add_class::<batch::EventRecords>()?;
     m.add_function(wrap_pyfunction!(workloads::generate_workload, m)?)?;
     m.add_function(wrap_pyfunction!(workloads::workload_names, m)?)?;
     m.add(
