@@ -15,6 +15,7 @@ from pyengine._engine import (
     Engine,
     Event,
     InvariantError,
+    JournalError,
     Order,
     __version__,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Engine",
     "Event",
     "InvariantError",
+    "JournalError",
     "Order",
     "__version__",
 ]

@@ -1,5 +1,8 @@
 """Type stubs for the compiled core (bindings/src). Checked by mypy.stubtest."""
 
+import os
+import pathlib
+from collections.abc import Callable
 from typing import Any, Final, final
 
 import numpy as np
@@ -13,9 +16,12 @@ __all__ = [
     "Event",
     "EventRecords",
     "InvariantError",
+    "JournalError",
     "Order",
     "__version__",
     "generate_workload",
+    "journal_inspect",
+    "journal_replay",
     "workload_names",
 ]
 
@@ -23,6 +29,9 @@ __version__: Final[str]
 COMMAND_RECORD_SIZE: Final[int]
 EVENT_RECORD_SIZE: Final[int]
 ORDER_RECORD_BYTES: Final[int]
+
+class JournalError(Exception):
+    """A journal or snapshot is damaged or cannot be recovered; the message names the file and offset."""
 
 class InvariantError(AssertionError):
     """Raised by Engine.check_invariants() when an internal invariant is broken."""
@@ -172,6 +181,30 @@ class Engine:
     def memory_bytes(self) -> int: ...
     def submit_batch(self, commands: Any) -> np.ndarray[Any, np.dtype[np.void]]: ...
     def clone(self) -> Engine: ...
+    @staticmethod
+    def open(
+        path: str | os.PathLike[str],
+        *,
+        fsync: str = "batch",
+        segment_max_bytes: int | None = None,
+        batch_max_records: int | None = None,
+        batch_interval_ms: float | None = None,
+    ) -> Engine: ...
+    def commit(self) -> int: ...
+    def snapshot(self) -> pathlib.Path: ...
+    def close(self) -> None: ...
+    @property
+    def journal_seq(self) -> int | None: ...
+    @property
+    def durable_seq(self) -> int | None: ...
+    def __enter__(self) -> Engine: ...
+    def __exit__(self, *_exc: object) -> bool: ...
 
 def generate_workload(name: str, seed: int, size: int) -> dict[str, Any]: ...
 def workload_names() -> list[str]: ...
+def journal_inspect(
+    path: str | os.PathLike[str], progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]: ...
+def journal_replay(
+    path: str | os.PathLike[str], *, from_snapshot: bool = False, progress: Callable[[int, int], None] | None = None
+) -> tuple[Engine, dict[str, Any]]: ...

@@ -2,8 +2,14 @@
 
 use std::mem::MaybeUninit;
 
-use pyengine_core::records::{COMMAND_RECORD_SIZE, EVENT_RECORD_SIZE};
+use pyengine_core::journal::JournalWriter;
+use pyengine_core::records::{
+    decode_command, encode_event, COMMAND_RECORD_SIZE, EVENT_RECORD_SIZE,
+};
 use pyengine_core::Engine;
+
+use crate::durable::Journal;
+use crate::errors::os_error;
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -54,6 +60,7 @@ impl Drop for RawBuffer {
 
 pub fn submit_batch<'py>(
     engine: &mut Engine,
+    journal: &mut Journal,
     py: Python<'py>,
     commands: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -76,10 +83,46 @@ pub fn submit_batch<'py>(
         )));
     }
     let mut out = Vec::with_capacity(bytes.len() / COMMAND_RECORD_SIZE * EVENT_RECORD_SIZE * 2);
-    engine.process_records(bytes, &mut out);
+    if let Some(writer) = journal.writer()? {
+        journal_batch(engine, writer, bytes, &mut out)?;
+    } else {
+        engine.process_records(bytes, &mut out);
+    }
     drop(buffer);
     let raw = Bound::new(py, EventRecords { data: out })?;
     records.getattr("events_from_buffer")?.call1((raw,))
+}
+
+/// Journals and applies a batch: the whole batch is decoded first (a journaled
+/// engine refuses a malformed record with ValueError, applying nothing), then
+/// each command is appended before it is applied, and the batch is committed
+/// once (group commit).
+fn journal_batch(
+    engine: &mut Engine,
+    writer: &mut JournalWriter,
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> PyResult<()> {
+    let mut commands = Vec::with_capacity(bytes.len() / COMMAND_RECORD_SIZE);
+    for (i, chunk) in bytes.chunks_exact(COMMAND_RECORD_SIZE).enumerate() {
+        let rec: &[u8; COMMAND_RECORD_SIZE] = chunk.try_into().expect("exact chunk");
+        let decoded = decode_command(rec).map_err(|_| {
+            PyValueError::new_err(format!(
+                "command record {i} has an invalid op, side, type, tif or stp code; nothing was applied"
+            ))
+        })?;
+        commands.push(decoded);
+    }
+    let mut events = Vec::with_capacity(16);
+    for (ts, cmd) in &commands {
+        writer.append(*ts, cmd).map_err(os_error)?;
+        events.clear();
+        engine.process(*ts, cmd, &mut events);
+        for ev in &events {
+            encode_event(ev, out);
+        }
+    }
+    writer.commit().map_err(os_error)
 }
 
 /// Packed event records owned by Rust and lent to numpy without a copy.

@@ -1,5 +1,6 @@
 //! `Engine`: the Python face of `pyengine_core::Engine`.
 
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyengine_core as core;
@@ -8,7 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
 use crate::args;
-use crate::errors::{bad_arg, invariant_error, spec_error, unknown_symbol};
+use crate::durable::{self, Journal, OpenArgs};
+use crate::errors::{bad_arg, invariant_error, os_error, spec_error, unknown_symbol};
 use crate::event::PyEvent;
 use crate::order::PyOrder;
 
@@ -27,6 +29,7 @@ pub struct PyEngine {
     pub(crate) symbols: Vec<Py<PyString>>,
     pub(crate) accounts: Vec<Py<PyString>>,
     pub(crate) events: Vec<Event>,
+    pub(crate) journal: Journal,
 }
 
 /// Wall-clock nanoseconds, for commands sent without a timestamp.
@@ -37,6 +40,35 @@ fn now_ns() -> u64 {
 }
 
 impl PyEngine {
+    /// Wraps a core engine, building the Python name caches from its registries.
+    pub(crate) fn from_core(
+        py: Option<Python<'_>>,
+        core: core::Engine,
+        journal: Journal,
+    ) -> PyEngine {
+        let (symbols, accounts) = match py {
+            Some(py) => (
+                (0..core.instrument_count() as u32)
+                    .map(|i| {
+                        PyString::intern(py, &core.instrument(i).expect("dense ids").symbol)
+                            .unbind()
+                    })
+                    .collect(),
+                (0..core.account_count() as u32)
+                    .map(|i| PyString::new(py, core.account_name(i).expect("dense ids")).unbind())
+                    .collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        PyEngine {
+            core,
+            symbols,
+            accounts,
+            events: Vec::with_capacity(64),
+            journal,
+        }
+    }
+
     fn instrument(&self, symbol: &str) -> PyResult<u32> {
         self.core
             .instrument_id(symbol)
@@ -55,6 +87,10 @@ impl PyEngine {
         if text.is_empty() {
             return Err(bad_arg("account must not be empty"));
         }
+        if let Some(w) = self.journal.writer()? {
+            w.append_add_account(now_ns(), self.core.account_count() as u32, text)
+                .map_err(os_error)?;
+        }
         let id = self.core.account_id(text);
         self.accounts.push(PyString::new(py, text).unbind());
         Ok(id)
@@ -68,10 +104,12 @@ impl PyEngine {
         cmd: Command,
         symbol: &Bound<'py, PyString>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let ts = ts.unwrap_or_else(now_ns);
+        // Journal first: a command that cannot be journaled is not applied.
+        self.journal.append(ts, &cmd)?;
         let mut events = std::mem::take(&mut self.events);
         events.clear();
-        self.core
-            .process(ts.unwrap_or_else(now_ns), &cmd, &mut events);
+        self.core.process(ts, &cmd, &mut events);
         let list = self.wrap_events(py, &events, Some(symbol));
         self.events = events;
         list
@@ -139,12 +177,7 @@ impl PyEngine {
 impl PyEngine {
     #[new]
     fn new() -> Self {
-        PyEngine {
-            core: core::Engine::new(),
-            symbols: Vec::new(),
-            accounts: Vec::new(),
-            events: Vec::with_capacity(64),
-        }
+        PyEngine::from_core(None, core::Engine::new(), Journal::Off)
     }
 
     /// Registers an instrument and returns its numeric id (used by the batch API).
@@ -171,6 +204,16 @@ impl PyEngine {
             spec.max_qty = args::unsigned("max_qty", m)?;
         }
         spec.price_band = price_band;
+        spec.validate().map_err(spec_error)?;
+        if self.core.instrument_id(symbol).is_some() {
+            return Err(spec_error(core::SpecError::DuplicateSymbol(
+                symbol.to_string(),
+            )));
+        }
+        if let Some(w) = self.journal.writer()? {
+            w.append_add_instrument(now_ns(), self.core.instrument_count() as u32, &spec)
+                .map_err(os_error)?;
+        }
         let id = self.core.add_instrument(spec).map_err(spec_error)?;
         self.symbols.push(PyString::intern(py, symbol).unbind());
         Ok(id)
@@ -466,7 +509,90 @@ impl PyEngine {
         py: Python<'py>,
         commands: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::batch::submit_batch(&mut self.core, py, commands)
+        crate::batch::submit_batch(&mut self.core, &mut self.journal, py, commands)
+    }
+
+    /// Opens the durable engine in directory `path`: recovers it (newest valid
+    /// snapshot + journal tail; a torn last record is truncated) and journals
+    /// every later state change before applying it. `fsync` is "always" (every
+    /// command fdatasync'd before its events return), "batch" (group commit:
+    /// one fdatasync per `commit()`, per `submit_batch`, or when
+    /// `batch_max_records` / `batch_interval_ms` is reached) or "none".
+    #[staticmethod]
+    #[pyo3(signature = (path, *, fsync="batch", segment_max_bytes=None, batch_max_records=None, batch_interval_ms=None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        fsync: &str,
+        segment_max_bytes: Option<u64>,
+        batch_max_records: Option<usize>,
+        batch_interval_ms: Option<f64>,
+    ) -> PyResult<PyEngine> {
+        let args = OpenArgs {
+            fsync: durable::fsync_policy(fsync)?,
+            segment_max_bytes,
+            batch_max_records,
+            batch_interval_ms,
+        };
+        let (core, journal) = py.detach(|| durable::open(path, args))?;
+        Ok(PyEngine::from_core(Some(py), core, journal))
+    }
+
+    /// Makes every journaled command durable under the fsync policy (group
+    /// commit); returns the journal seq now durable.
+    fn commit(&mut self) -> PyResult<u64> {
+        let (w, _) = self.journal.open_writer()?;
+        w.commit().map_err(os_error)?;
+        Ok(w.durable_seq())
+    }
+
+    /// Commits, then writes a snapshot of the whole state covering the journal
+    /// so far (atomically: temp file, fsync, rename, fsync directory). Returns its path.
+    fn snapshot(&mut self) -> PyResult<PathBuf> {
+        let (w, dir) = self.journal.open_writer()?;
+        w.commit().map_err(os_error)?;
+        let seq = w.last_seq();
+        let dir = dir.clone();
+        self.core.write_snapshot(&dir, seq).map_err(os_error)
+    }
+
+    /// Commits and closes the journal; later state changes raise RuntimeError.
+    fn close(&mut self) -> PyResult<()> {
+        if let Journal::Open { .. } = self.journal {
+            let Journal::Open { writer, .. } =
+                std::mem::replace(&mut self.journal, Journal::Closed)
+            else {
+                unreachable!("checked above");
+            };
+            writer.close().map_err(os_error)?;
+        }
+        Ok(())
+    }
+
+    /// Last journal record seq appended (None without an open journal).
+    #[getter]
+    fn journal_seq(&mut self) -> Option<u64> {
+        self.journal.writer().ok().flatten().map(|w| w.last_seq())
+    }
+
+    /// Last journal record seq known durable (None without an open journal).
+    #[getter]
+    fn durable_seq(&mut self) -> Option<u64> {
+        self.journal
+            .writer()
+            .ok()
+            .flatten()
+            .map(|w| w.durable_seq())
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&mut self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close()?;
+        Ok(false)
     }
 
     /// An independent copy of the whole engine (for what-if simulation).
@@ -476,6 +602,7 @@ impl PyEngine {
             symbols: self.symbols.iter().map(|s| s.clone_ref(py)).collect(),
             accounts: self.accounts.iter().map(|s| s.clone_ref(py)).collect(),
             events: Vec::with_capacity(64),
+            journal: Journal::Off,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use pyengine_core::SpecError;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyAssertionError, PyKeyError, PyValueError};
+use pyo3::exceptions::{PyAssertionError, PyException, PyKeyError, PyOSError, PyValueError};
 use pyo3::PyErr;
 
 create_exception!(
@@ -11,6 +11,23 @@ create_exception!(
     PyAssertionError,
     "Raised by Engine.check_invariants() when an internal invariant is broken."
 );
+
+create_exception!(
+    _engine,
+    JournalError,
+    PyException,
+    "A journal or snapshot is damaged or cannot be recovered; the message names the file and offset."
+);
+
+/// A journal, snapshot or recovery failure.
+pub fn journal_error(err: impl std::fmt::Display) -> PyErr {
+    JournalError::new_err(err.to_string())
+}
+
+/// An I/O failure while writing the journal or a snapshot.
+pub fn os_error(err: std::io::Error) -> PyErr {
+    PyOSError::new_err(err.to_string())
+}
 
 /// An invalid instrument specification.
 pub fn spec_error(err: SpecError) -> PyErr {

@@ -5,9 +5,11 @@ use pyo3::prelude::*;
 
 mod args;
 mod batch;
+mod durable;
 mod engine;
 mod errors;
 mod event;
+mod journal_tools;
 mod order;
 mod workloads;
 
@@ -19,11 +21,14 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<order::PyOrder>()?;
     m.add_class::<batch::EventRecords>()?;
     m.add_function(wrap_pyfunction!(workloads::generate_workload, m)?)?;
+    m.add_function(wrap_pyfunction!(journal_tools::journal_inspect, m)?)?;
+    m.add_function(wrap_pyfunction!(journal_tools::journal_replay, m)?)?;
     m.add_function(wrap_pyfunction!(workloads::workload_names, m)?)?;
     m.add(
         "InvariantError",
         m.py().get_type::<errors::InvariantError>(),
     )?;
+    m.add("JournalError", m.py().get_type::<errors::JournalError>())?;
     m.add(
         "COMMAND_RECORD_SIZE",
         pyengine_core::records::COMMAND_RECORD_SIZE,

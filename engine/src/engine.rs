@@ -90,6 +90,11 @@ impl Engine {
         self.books.get(id as usize).map(|b| &b.spec)
     }
 
+    /// Number of registered accounts (ids are `0..account_count()`).
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
     pub fn instrument_count(&self) -> usize {
         self.books.len()
     }

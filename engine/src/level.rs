@@ -40,6 +40,13 @@ const MAX_SPAN: usize = 1 << 20;
 /// A window may always grow to this size in one step, whatever its current size.
 const FREE_GROWTH: usize = 512;
 
+/// A window start for `span` slots that keeps every key of the window inside i64
+/// (prices near the extremes must not overflow the window arithmetic).
+fn window_base(wanted: i128, span: usize) -> i64 {
+    let highest = i64::MAX as i128 - span as i128 + 1;
+    wanted.clamp(i64::MIN as i128, highest) as i64
+}
+
 /// Where a level lives.
 #[derive(Clone, Copy)]
 enum Spot {
@@ -265,7 +272,10 @@ impl Ladder {
     fn recentre(&mut self) {
         if let Some((&top, _)) = self.far.last_key_value() {
             let span = self.slots.len().max(MIN_SPAN);
-            self.rebuild(top - (span - span / 4) as i64 + 1, span);
+            self.rebuild(
+                window_base(top as i128 - (span - span / 4) as i128 + 1, span),
+                span,
+            );
         }
     }
 
@@ -275,7 +285,7 @@ impl Ladder {
         if self.slot(key).is_none() {
             if self.in_window == 0 && self.far.is_empty() {
                 let span = self.slots.len().max(MIN_SPAN);
-                self.rebuild(key - (span / 2) as i64, span);
+                self.rebuild(window_base(key as i128 - (span / 2) as i128, span), span);
             } else if !self.slots.is_empty() {
                 let lo = (self.base as i128).min(key as i128);
                 let hi = (self.top_key() as i128).max(key as i128);
@@ -286,7 +296,7 @@ impl Ladder {
                         .next_power_of_two()
                         .clamp(MIN_SPAN, MAX_SPAN);
                     let slack = (span as i128 - needed as i128) / 2;
-                    self.rebuild((lo - slack) as i64, span);
+                    self.rebuild(window_base(lo - slack, span), span);
                 }
             }
         }

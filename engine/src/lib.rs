@@ -25,11 +25,13 @@ mod hash;
 mod index;
 pub mod instrument;
 mod invariants;
+pub mod journal;
 mod level;
 mod matching;
 mod modify;
 mod order;
 pub mod records;
+pub mod snapshot;
 pub mod types;
 pub mod workloads;
 
