@@ -6,7 +6,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export CARGO_TERM_COLOR = never
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run bench bench-quick clean
+.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run bench bench-quick differential journal-bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -49,6 +49,13 @@ bench: install ## Full benchmark suite (core + Python), report in bench/results/
 
 bench-quick: install ## Quick benchmark run (under 2 minutes)
 	$(PYTHON) bench/run.py --quick
+
+differential: install ## Long differential campaign against the reference model (10M random commands)
+	$(PYTHON) bench/differential_campaign.py --commands 10000000 --workers 2
+
+journal-bench: ## Journal append, replay, recovery and snapshot figures (10M commands)
+	$(CARGO) run --release -p pyengine-core --example journal_bench -- --commands 10000000
+	$(CARGO) run --release -p pyengine-core --example journal_bench -- --commands 10000000 --workload ec_single
 
 clean: ## Remove build outputs
 	$(CARGO) clean

@@ -1,7 +1,7 @@
 //! Journal and snapshot throughput.
 //!
 //! ```text
-//! cargo run --release -p pyengine-core --example journal_bench -- [--commands N] [--dir PATH] [--keep]
+//! cargo run --release -p pyengine-core --example journal_bench -- [--commands N] [--workload NAME] [--dir PATH] [--keep]
 //! ```
 //!
 //! * **append**: the `mixed_70_20_10` workload (seed 1; registrations, warm-up
@@ -32,6 +32,7 @@ struct Args {
     commands: usize,
     dir: Option<PathBuf>,
     keep: bool,
+    workload: String,
 }
 
 fn args() -> Args {
@@ -39,6 +40,7 @@ fn args() -> Args {
         commands: 10_000_000,
         dir: None,
         keep: false,
+        workload: "mixed_70_20_10".to_string(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -46,6 +48,7 @@ fn args() -> Args {
             "--commands" => a.commands = it.next().expect("N").replace('_', "").parse().expect("N"),
             "--dir" => a.dir = Some(PathBuf::from(it.next().expect("PATH"))),
             "--keep" => a.keep = true,
+            "--workload" => a.workload = it.next().expect("NAME"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -72,7 +75,7 @@ fn main() {
 
     // ---- workload ----------------------------------------------------------
     let t = Instant::now();
-    let w = workloads::generate("mixed_70_20_10", 1, args.commands).unwrap();
+    let w = workloads::generate(&args.workload, 1, args.commands).expect("known workload name");
     let mut entries: Vec<(u64, Entry)> =
         Vec::with_capacity(w.prefill.len() + w.commands.len() + 64);
     for (i, spec) in w.instruments.iter().enumerate() {
@@ -101,7 +104,8 @@ fn main() {
     drop(w);
     let n = entries.len() as u64;
     println!(
-        "workload mixed_70_20_10: {} journal records ({} admin, {} commands), generated in {:.1?}",
+        "workload {}: {} journal records ({} admin, {} commands), generated in {:.1?}",
+        args.workload,
         n,
         entries
             .iter()
