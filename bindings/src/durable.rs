@@ -102,7 +102,9 @@ impl Journal {
             Journal::Off => Err(PyRuntimeError::new_err(
                 "this engine has no journal; create it with Engine.open(path)",
             )),
-            Journal::Closed => Err(PyRuntimeError::new_err("the engine's journal is closed")),
+            Journal::Closed => Err(PyRuntimeError::new_err(
+                "the engine's journal is closed; reopen it with Engine.open(path)",
+            )),
         }
     }
 }

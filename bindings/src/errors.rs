@@ -6,14 +6,14 @@ use pyo3::exceptions::{PyAssertionError, PyException, PyKeyError, PyOSError, PyV
 use pyo3::PyErr;
 
 create_exception!(
-    _engine,
+    pyengine._engine,
     InvariantError,
     PyAssertionError,
     "Raised by Engine.check_invariants() when an internal invariant is broken."
 );
 
 create_exception!(
-    _engine,
+    pyengine._engine,
     JournalError,
     PyException,
     "A journal or snapshot is damaged or cannot be recovered; the message names the file and offset."

@@ -44,6 +44,7 @@ fn replay_into(
     dir: &Path,
     engine: Option<&mut Engine>,
     progress: Option<&Bound<'_, PyAny>>,
+    covered_upto: u64,
 ) -> PyResult<Pass> {
     let mut reader = JournalReader::open_all(dir).map_err(journal_error)?;
     let total = journal_bytes(dir) / 88;
@@ -65,6 +66,17 @@ fn replay_into(
             }
             Err(e) => return Err(journal_error(e)),
         };
+        if first.is_none() && rec.seq > covered_upto + 1 {
+            // The records before the first segment are gone (a deleted or lost segment)
+            // and no snapshot stands in for them: refuse rather than rebuild a wrong state.
+            return Err(journal_error(format!(
+                "journal in {} starts at record {} but records {}..{} are missing and no snapshot covers them",
+                dir.display(),
+                rec.seq,
+                covered_upto + 1,
+                rec.seq - 1
+            )));
+        }
         first.get_or_insert(rec.seq);
         last = Some(rec.seq);
         records += 1;
@@ -96,6 +108,14 @@ fn replay_into(
     })
 }
 
+/// Journal seq covered by the newest snapshot file in `dir` (0 if none).
+fn newest_snapshot_seq(dir: &Path) -> u64 {
+    snapshot::list(dir)
+        .ok()
+        .and_then(|l| l.into_iter().map(|(seq, _)| seq).max())
+        .unwrap_or(0)
+}
+
 /// Summary of the journal and snapshots in `path`, validating every record.
 /// Raises JournalError naming segment and offset on corruption; a torn tail is
 /// reported in the result (recovery truncates it).
@@ -118,7 +138,7 @@ pub fn journal_inspect<'py>(
         first,
         last,
         torn,
-    } = replay_into(py, &path, None, progress)?;
+    } = replay_into(py, &path, None, progress, newest_snapshot_seq(&path))?;
     let mut segments: Vec<(String, u64)> = std::fs::read_dir(&path)
         .map_err(|e| journal_error(format!("cannot list {}: {e}", path.display())))?
         .filter_map(Result::ok)
@@ -192,7 +212,7 @@ pub fn journal_replay<'py>(
             first,
             last,
             torn,
-        } = replay_into(py, &path, Some(&mut engine), progress)?;
+        } = replay_into(py, &path, Some(&mut engine), progress, 0)?;
         d.set_item("snapshot", py.None())?;
         d.set_item("records", records)?;
         d.set_item("commands", commands)?;

@@ -43,7 +43,8 @@ const FREE_GROWTH: usize = 512;
 /// A window start for `span` slots that keeps every key of the window inside i64
 /// (prices near the extremes must not overflow the window arithmetic).
 fn window_base(wanted: i128, span: usize) -> i64 {
-    let highest = i64::MAX as i128 - span as i128 + 1;
+    // `base + span` (one past the window) must itself fit in i64.
+    let highest = i64::MAX as i128 - span as i128;
     wanted.clamp(i64::MIN as i128, highest) as i64
 }
 
@@ -489,6 +490,26 @@ mod tests {
                 }
             }
             check(&ladder, side, &live);
+        }
+    }
+
+    /// Levels at the extreme keys: the window must never claim a key it files as an outlier.
+    #[test]
+    fn extreme_prices_cancel_cleanly() {
+        for side in [Side::Buy, Side::Sell] {
+            let mut pool = OrderPool::default();
+            let mut ladder = Ladder::new(side, 1);
+            let mut live = Vec::new();
+            for p in [100, i64::MAX, i64::MIN + 1, i64::MAX - 1, 101, i64::MIN + 2] {
+                let idx = order(&mut pool, side, p);
+                ladder.push_back(&mut pool, idx);
+                live.push((p, idx));
+                check(&ladder, side, &live);
+            }
+            while let Some((_, idx)) = live.pop() {
+                ladder.remove(&mut pool, idx);
+                check(&ladder, side, &live);
+            }
         }
     }
 
