@@ -17,8 +17,8 @@ install: ## Build the extension (release) and install pyengine with test extras,
 test: install core-is-pure-rust lint test-rust stubtest test-python ## Everything CI checks
 	@echo "make test: all checks passed"
 
-test-rust: ## Rust unit, scenario and property tests of the core
-	$(CARGO) test -p pyengine-core --release
+test-rust: ## Rust unit, scenario and property tests (core and FIX codec)
+	$(CARGO) test -p pyengine-core -p pyengine-fix --release
 
 test-python: ## pytest: the Python API, the batch API, bad inputs
 	$(PYTHON) -m pytest tests
