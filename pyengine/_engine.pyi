@@ -15,10 +15,16 @@ __all__ = [
     "Engine",
     "Event",
     "EventRecords",
+    "FixDisconnect",
+    "FixFramer",
+    "FixGarbled",
+    "FixMessage",
+    "FixSessionReject",
     "InvariantError",
     "JournalError",
     "Order",
     "__version__",
+    "encode_fix",
     "generate_workload",
     "journal_inspect",
     "journal_replay",
@@ -35,6 +41,76 @@ class JournalError(Exception):
 
 class InvariantError(AssertionError):
     """Raised by Engine.check_invariants() when an internal invariant is broken."""
+
+class FixDisconnect(Exception):
+    """The FIX byte stream cannot be framed: the session must disconnect. The message says why."""
+
+class FixGarbled(Exception):
+    """A garbled FIX message (bad CheckSum or BodyLength) was dropped: send no Reject, consume no sequence number.
+
+    Attributes (set when raised by FixFramer): kind (str), bytes_dropped (int).
+    """
+
+    kind: str
+    bytes_dropped: int
+
+class FixSessionReject(Exception):
+    """A well-framed FIX message broke a session-level rule: answer with Reject (35=3).
+
+    args is (reason, ref_tag, ref_msg_type, ref_seq_num, text); when raised by FixFramer the same values are
+    also the attributes below.
+    """
+
+    reason: int
+    ref_tag: int | None
+    ref_msg_type: str | None
+    ref_seq_num: int | None
+    text: str
+
+@final
+class FixMessage:
+    """One checked FIX message: its fields in wire order, header (8, 9, 35, ...) and trailer (10) included."""
+
+    @property
+    def msg_type(self) -> str: ...
+    @property
+    def seq_num(self) -> int | None: ...
+    @property
+    def poss_dup(self) -> bool: ...
+    @property
+    def fields(self) -> list[tuple[int, bytes]]: ...
+    @property
+    def raw(self) -> bytes: ...
+    def get(self, tag: int) -> str | None: ...
+    def get_int(self, tag: int) -> int | None: ...
+    def get_decimal(self, tag: int) -> tuple[int, int] | None: ...
+    def __len__(self) -> int: ...
+
+@final
+class FixFramer:
+    """Splits a received FIX 4.4 byte stream into checked FixMessages."""
+
+    def __new__(
+        cls,
+        max_message_size: int = 65536,
+        validate: bool = True,
+        sender_comp_id: str | None = None,
+        target_comp_id: str | None = None,
+    ) -> FixFramer: ...
+    def push(self, data: bytes) -> None: ...
+    def next(self) -> FixMessage | None: ...
+    @property
+    def buffered(self) -> int: ...
+
+def encode_fix(
+    msg_type: str,
+    fields: list[tuple[int, str | int | bytes]],
+    *,
+    seq: int,
+    sender: str,
+    target: str,
+    sending_time_ns: int,
+) -> bytes: ...
 
 _Quote = tuple[int, int] | None
 _Depth = list[tuple[int, int, int]]

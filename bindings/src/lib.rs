@@ -9,6 +9,7 @@ mod durable;
 mod engine;
 mod errors;
 mod event;
+mod fix;
 mod journal_tools;
 mod order;
 mod workloads;
@@ -29,6 +30,15 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.py().get_type::<errors::InvariantError>(),
     )?;
     m.add("JournalError", m.py().get_type::<errors::JournalError>())?;
+    m.add_class::<fix::FixFramer>()?;
+    m.add_class::<fix::FixMessage>()?;
+    m.add_function(wrap_pyfunction!(fix::encode_fix, m)?)?;
+    m.add("FixDisconnect", m.py().get_type::<fix::FixDisconnect>())?;
+    m.add("FixGarbled", m.py().get_type::<fix::FixGarbled>())?;
+    m.add(
+        "FixSessionReject",
+        m.py().get_type::<fix::FixSessionReject>(),
+    )?;
     m.add(
         "COMMAND_RECORD_SIZE",
         pyengine_core::records::COMMAND_RECORD_SIZE,
