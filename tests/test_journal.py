@@ -773,3 +773,16 @@ def test_cli_on_a_missing_directory(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"no journal directory at {missing}" in result.stderr
     assert not missing.exists()
+
+
+def test_names_over_the_journal_limit_are_refused_and_change_nothing(tmp_path: Path) -> None:
+    with Engine.open(tmp_path / "j") as eng:
+        with pytest.raises(ValueError, match="longer than the journal's limit"):
+            eng.add_instrument("X" * 2000)
+        eng.add_instrument("ACME")
+        seq = eng.journal_seq
+        with pytest.raises(ValueError, match="longer than the journal's limit"):
+            eng.submit("ACME", 1, "a" * 2000, "buy", 1, 1)
+        assert eng.journal_seq == seq and eng.accounts() == [] and eng.instruments() == ["ACME"]
+    with Engine.open(tmp_path / "j") as again:
+        assert again.instruments() == ["ACME"] and again.journal_seq == seq

@@ -24,9 +24,14 @@ pub fn journal_error(err: impl std::fmt::Display) -> PyErr {
     JournalError::new_err(err.to_string())
 }
 
-/// An I/O failure while writing the journal or a snapshot.
+/// An I/O failure while writing the journal or a snapshot; input the journal
+/// cannot represent (e.g. a name over its length limit) is a ValueError.
 pub fn os_error(err: std::io::Error) -> PyErr {
-    PyOSError::new_err(err.to_string())
+    if err.kind() == std::io::ErrorKind::InvalidInput {
+        PyValueError::new_err(err.to_string())
+    } else {
+        PyOSError::new_err(err.to_string())
+    }
 }
 
 /// An invalid instrument specification.
