@@ -1,0 +1,182 @@
+"""Persistent per-session FIX state: next sequence numbers and the outbound message store.
+
+One directory per session holds one append-only log, ``session.log``. Each record is::
+
+    kind (1 byte) | payload length (u32 LE) | payload | crc32 of kind+length+payload (u32 LE)
+
+with these kinds:
+
+- ``I`` payload u64: the next expected incoming MsgSeqNum.
+- ``N`` payload u64: the next outgoing MsgSeqNum (an administrative message was sent, nothing stored).
+- ``O`` payload u64 seq + raw message: an outbound application message, kept for ResendRequest;
+  the next outgoing MsgSeqNum becomes seq + 1.
+
+Reloading replays the log; a torn or corrupt tail (a crash mid-write) is cut off at the last good record.
+``reset()`` (Logon with ResetSeqNumFlag(141)=Y) writes a fresh, empty log and swaps it in atomically.
+With ``fsync=True`` every record is fsynced before the call returns; otherwise records reach the OS on every
+write (they survive a process crash, not a power loss) and ``sync()`` forces them to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from pathlib import Path
+
+__all__ = ["SeqStore"]
+
+LOG_NAME = "session.log"
+_HEAD = struct.Struct("<cI")
+_U64 = struct.Struct("<Q")
+_CRC = struct.Struct("<I")
+
+
+class SeqStore:
+    """Sequence numbers and outbound messages of one FIX session, persisted in ``directory``."""
+
+    def __init__(self, directory: str | os.PathLike[str], *, fsync: bool = False) -> None:
+        self.directory = Path(directory)
+        self.fsync = fsync
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / LOG_NAME
+        self._next_in = 1
+        self._next_out = 1
+        self._messages: dict[int, bytes] = {}
+        good = self._load()
+        self._file = open(self.path, "ab")  # noqa: SIM115 - kept open for the store's lifetime
+        if self._file.tell() != good:
+            self._file.truncate(good)
+            self._file.seek(good)
+            self._sync_file()
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    @property
+    def next_in(self) -> int:
+        """The MsgSeqNum expected on the next incoming message."""
+        return self._next_in
+
+    @property
+    def next_out(self) -> int:
+        """The MsgSeqNum of the next outgoing message."""
+        return self._next_out
+
+    def get(self, seq: int) -> bytes | None:
+        """The stored outbound application message with this MsgSeqNum, or None (admin message or unknown)."""
+        return self._messages.get(seq)
+
+    def seqs(self, begin: int, end: int) -> list[int]:
+        """The MsgSeqNums of stored outbound messages in ``begin..end`` (inclusive), ascending."""
+        return sorted(s for s in self._messages if begin <= s <= end)
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def set_next_in(self, seq: int) -> None:
+        if seq < 1:
+            raise ValueError(f"sequence number must be >= 1, got {seq}")
+        if seq != self._next_in:
+            self._next_in = seq
+            self._append(b"I", _U64.pack(seq))
+
+    def set_next_out(self, seq: int) -> None:
+        if seq < 1:
+            raise ValueError(f"sequence number must be >= 1, got {seq}")
+        if seq != self._next_out:
+            self._next_out = seq
+            self._append(b"N", _U64.pack(seq))
+
+    def store_outbound(self, seq: int, raw: bytes) -> None:
+        """Keep an outbound application message for resends; the next outgoing MsgSeqNum becomes seq + 1."""
+        if seq < 1:
+            raise ValueError(f"sequence number must be >= 1, got {seq}")
+        self._messages[seq] = raw
+        self._next_out = seq + 1
+        self._append(b"O", _U64.pack(seq) + raw)
+
+    def reset(self) -> None:
+        """Both sequence numbers back to 1 and the outbound store emptied (ResetSeqNumFlag=Y)."""
+        tmp = self.directory / (LOG_NAME + ".tmp")
+        with open(tmp, "wb") as f:
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        self._fsync_dir()
+        self._file.close()
+        self._file = open(self.path, "ab")  # noqa: SIM115
+        self._next_in = 1
+        self._next_out = 1
+        self._messages.clear()
+
+    def sync(self) -> None:
+        """Force every record written so far to disk."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+            if self.fsync:
+                os.fsync(self._file.fileno())
+            self._file.close()
+
+    def __enter__(self) -> SeqStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- internals --------------------------------------------------------------------------------
+
+    def _append(self, kind: bytes, payload: bytes) -> None:
+        head = _HEAD.pack(kind, len(payload))
+        crc = zlib.crc32(payload, zlib.crc32(head))
+        self._file.write(head + payload + _CRC.pack(crc))
+        self._sync_file()
+
+    def _sync_file(self) -> None:
+        self._file.flush()
+        if self.fsync:
+            os.fsync(self._file.fileno())
+
+    def _fsync_dir(self) -> None:
+        try:
+            fd = os.open(self.directory, os.O_RDONLY)
+        except OSError:  # pragma: no cover - platforms without directory fds
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _load(self) -> int:
+        """Replay the log; returns the length of its good prefix."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return 0
+        pos = 0
+        while pos + _HEAD.size <= len(data):
+            kind, length = _HEAD.unpack_from(data, pos)
+            end = pos + _HEAD.size + length
+            if end + _CRC.size > len(data):
+                break
+            payload = data[pos + _HEAD.size : end]
+            (crc,) = _CRC.unpack_from(data, end)
+            if crc != zlib.crc32(payload, zlib.crc32(data[pos : pos + _HEAD.size])) or length < _U64.size:
+                break
+            (seq,) = _U64.unpack_from(payload)
+            if kind == b"I":
+                self._next_in = seq
+            elif kind == b"N":
+                self._next_out = seq
+            elif kind == b"O":
+                self._messages[seq] = payload[_U64.size :]
+                self._next_out = seq + 1
+            else:
+                break
+            pos = end + _CRC.size
+        return pos
