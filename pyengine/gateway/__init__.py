@@ -1,7 +1,10 @@
 """The FIX 4.4 order-entry gateway (in progress).
 
-Present so far: ``config`` (TOML < environment < flags, embedded demo defaults),
-``auth`` (scrypt password hashes), ``seqstore`` (persistent per-session sequence
-numbers and outbound store) and ``session`` (the transport-agnostic FIX session
-state machine). The network server, ``python -m pyengine.gateway``, is not built yet.
+``python -m pyengine.gateway`` runs a first slice on embedded defaults: FIX 4.4
+logon, NewOrderSingle and OrderCancelRequest mapped onto a journaled engine,
+ExecutionReports written only after the per-iteration journal commit, and HTTP
+``/health`` and ``/metrics``. Modules: ``config`` (TOML < environment < flags),
+``auth`` (scrypt password hashes), ``session``/``seqstore`` (FIX session state
+machine and its persistent store), ``orders`` (application mapping), ``server``.
+Not yet: amend, status, mass cancel, risk and rate limits, kill switch, JWT.
 """

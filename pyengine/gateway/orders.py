@@ -1,0 +1,334 @@
+"""FIX 4.4 application mapping: NewOrderSingle / OrderCancelRequest → engine calls → ExecutionReports.
+
+Transport-agnostic: :class:`OrderRouter` takes a delivered application message from one session and returns
+``(session_key, msg_type, fields)`` tuples to send — the reports of makers go to the makers' own sessions.
+The caller encodes them with that session's :meth:`~pyengine.gateway.session.FixSession.send_app`, and must
+make the engine's journal durable (``Engine.commit``) before writing them.
+
+Supported: D (NewOrderSingle) and F (OrderCancelRequest). Every other application message gets a
+BusinessMessageReject (j) with BusinessRejectReason 3 (unsupported message type).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from pyengine._engine import Engine, Event
+from pyengine.fix import FixMessage
+from pyengine.gateway.config import GatewayConfig, Instrument, User
+
+__all__ = ["OrderRouter", "OrderState", "Outbound"]
+
+Fields = list[tuple[int, str | int | bytes]]
+#: (session key, MsgType, fields) of one message to send.
+Outbound = tuple[str, str, Fields]
+
+ORD_TYPES: Final = {"1": "market", "2": "limit", "3": "stop", "4": "stop_limit"}
+TIFS: Final = {"0": "gtc", "1": "gtc", "3": "ioc", "4": "fok"}
+SIDES: Final = {"1": "buy", "2": "sell"}
+_FIX_SIDE: Final = {"buy": "1", "sell": "2"}
+
+
+class _Reject(Exception):
+    """A request refused before it reaches the engine; ``reason`` is OrdRejReason (103)."""
+
+    def __init__(self, text: str, reason: int = 99) -> None:
+        super().__init__(text)
+        self.text = text
+        self.reason = reason
+
+
+@dataclass
+class OrderState:
+    """What the gateway knows of one order it sent to the engine."""
+
+    order_id: int
+    session: str
+    cl_ord_id: str
+    symbol: str
+    side: str
+    account: str
+    qty: int
+    cum_qty: int = 0
+    notional: int = 0  # sum of price units * qty over fills, for AvgPx
+    status: str = "A"  # OrdStatus; A = pending new
+    done: bool = False
+
+
+@dataclass
+class _SessionOrders:
+    by_cl_ord_id: dict[str, int] = field(default_factory=dict)
+
+
+class OrderRouter:
+    """Maps FIX application messages of authenticated sessions onto one :class:`Engine`."""
+
+    def __init__(self, engine: Engine, config: GatewayConfig, *, first_order_id: int | None = None) -> None:
+        self.engine = engine
+        self.config = config
+        self.instruments: dict[str, Instrument] = {i.symbol: i for i in config.instruments}
+        # Internal order ids are unique across restarts: start from the clock in microseconds.
+        self._next_order_id = first_order_id if first_order_id is not None else time.time_ns() // 1000
+        self._next_exec = 0
+        self.orders: dict[int, OrderState] = {}
+        self._sessions: dict[str, _SessionOrders] = {}
+        self.orders_received = 0
+        self.events = 0
+
+    # --- entry point ------------------------------------------------------------------------------
+
+    def handle(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
+        """One application message delivered by ``session`` (logged on as ``user``)."""
+        t = msg.msg_type
+        if t == "D":
+            self.orders_received += 1
+            return self._new_order(session, user, msg)
+        if t == "F":
+            return self._cancel(session, user, msg)
+        return [self._business_reject(session, msg, 3, f"unsupported MsgType {t}")]
+
+    # --- NewOrderSingle ---------------------------------------------------------------------------
+
+    def _new_order(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
+        orders = self._sessions.setdefault(session, _SessionOrders())
+        cl_ord_id = msg.get(11)
+        if not cl_ord_id:
+            return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
+        symbol = msg.get(55) or ""
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            return [self._business_reject(session, msg, 2, f"unknown Symbol(55) {symbol!r}", ref_id=cl_ord_id)]
+        side_code = msg.get(54) or ""
+        try:
+            if cl_ord_id in orders.by_cl_ord_id:
+                raise _Reject(f"duplicate ClOrdID {cl_ord_id}", 6)
+            side = SIDES.get(side_code)
+            if side is None:
+                raise _Reject(f"unsupported Side(54) {side_code!r}")
+            account = msg.get(1) or (user.accounts[0] if user.accounts else "")
+            if account not in user.accounts:
+                raise _Reject(f"account {account!r} is not one of user {user.username}'s accounts")
+            qty = _get_int(msg, 38, "OrderQty")
+            if qty is None or qty <= 0:
+                raise _Reject("OrderQty(38) missing or not positive", 13)
+            ord_type = ORD_TYPES.get(msg.get(40) or "")
+            if ord_type is None:
+                raise _Reject(f"unsupported OrdType(40) {msg.get(40)!r}")
+            tif = TIFS.get(msg.get(59) or "0")
+            if tif is None:
+                raise _Reject(f"unsupported TimeInForce(59) {msg.get(59)!r}")
+            post_only = "6" in (msg.get(18) or "").split()
+            display_qty = _get_int(msg, 111, "MaxFloor")
+            price = _price(inst, msg, 44, "Price")
+            stop_px = _price(inst, msg, 99, "StopPx")
+        except _Reject as r:
+            return [(session, "8", self._reject_fields(cl_ord_id, symbol, side_code, msg, r.text, r.reason))]
+        order_id = self._next_order_id
+        self._next_order_id += 1
+        state = OrderState(order_id, session, cl_ord_id, symbol, side, account, qty)
+        orders.by_cl_ord_id[cl_ord_id] = order_id
+        self.orders[order_id] = state
+        try:
+            events = self.engine.submit(
+                symbol,
+                order_id,
+                account,
+                side,
+                qty,
+                price,
+                type=ord_type,
+                tif=tif,
+                post_only=post_only,
+                display_qty=display_qty,
+                stop_price=stop_px,
+            )
+        except ValueError as e:  # the engine refused the arguments (e.g. a market order with a price)
+            state.done = True
+            state.status = "8"
+            return [(session, "8", self._reject_fields(cl_ord_id, symbol, side_code, msg, str(e), 99, order_id))]
+        return self._events(events)
+
+    # --- OrderCancelRequest -----------------------------------------------------------------------
+
+    def _cancel(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
+        orders = self._sessions.setdefault(session, _SessionOrders())
+        cl_ord_id = msg.get(11) or ""
+        orig = msg.get(41) or ""
+        order_id = orders.by_cl_ord_id.get(orig)
+        state = self.orders.get(order_id) if order_id is not None else None
+        if not cl_ord_id:
+            return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
+        if state is None or order_id is None:
+            return [self._cancel_reject(session, cl_ord_id, orig, None, "8", 1, f"unknown order {orig!r}")]
+        if state.account not in user.accounts:
+            return [self._cancel_reject(session, cl_ord_id, orig, state, state.status, 3, "not your order")]
+        if cl_ord_id in orders.by_cl_ord_id:
+            return [self._cancel_reject(session, cl_ord_id, orig, state, state.status, 6, "duplicate ClOrdID")]
+        if state.done:
+            return [self._cancel_reject(session, cl_ord_id, orig, state, state.status, 0, "order is done")]
+        orders.by_cl_ord_id[cl_ord_id] = order_id
+        events = self.engine.cancel(state.symbol, order_id)
+        out: list[Outbound] = []
+        for ev in events:
+            if ev.kind == "rejected" and ev.order_id == order_id:
+                self.events += 1
+                out.append(self._cancel_reject(session, cl_ord_id, orig, state, state.status, 99, ev.reason or ""))
+            else:
+                out.extend(self._events([ev], cancel_ids=(cl_ord_id, orig)))
+        return out
+
+    # --- engine events → ExecutionReports ---------------------------------------------------------
+
+    def _events(self, events: Sequence[Event], cancel_ids: tuple[str, str] | None = None) -> list[Outbound]:
+        out: list[Outbound] = []
+        for ev in events:
+            self.events += 1
+            state = self.orders.get(ev.order_id)
+            if state is None:
+                continue
+            kind = ev.kind
+            if kind == "accepted":
+                state.status = "0"
+                out.append(self._report(state, "0", ev))
+            elif kind == "trade":
+                assert ev.price is not None
+                self._fill(state, ev.qty, ev.price, ev.leaves_qty)
+                out.append(self._report(state, "F", ev, last=(ev.price, ev.qty)))
+                maker = self.orders.get(ev.maker_order_id) if ev.maker_order_id is not None else None
+                if maker is not None:
+                    self._fill(maker, ev.qty, ev.price, ev.maker_leaves_qty or 0)
+                    out.append(self._report(maker, "F", ev, last=(ev.price, ev.qty), maker=True))
+            elif kind == "cancelled":
+                state.status, state.done = "4", True
+                extra: Fields = []
+                cl = state.cl_ord_id
+                if cancel_ids is not None and ev.reason == "user":
+                    cl = cancel_ids[0]
+                    extra.append((41, cancel_ids[1]))
+                if ev.reason:
+                    extra.append((58, ev.reason))
+                out.append(self._report(state, "4", ev, leaves=0, cl_ord_id=cl, extra=extra))
+            elif kind == "rejected":
+                state.status, state.done = "8", True
+                extra = [(103, 99), (58, ev.reason or "rejected")]
+                out.append(self._report(state, "8", ev, leaves=0, extra=extra))
+            elif kind == "triggered":
+                out.append(self._report(state, "L", ev))
+            # other kinds (e.g. amendments) are not reported by this slice
+        return out
+
+    @staticmethod
+    def _fill(state: OrderState, qty: int, price: int, leaves: int) -> None:
+        state.cum_qty += qty
+        state.notional += qty * price
+        state.status = "2" if leaves == 0 else "1"
+        state.done = leaves == 0
+
+    def _exec_id(self) -> str:
+        self._next_exec += 1
+        return f"{self._next_order_id:x}-{self._next_exec}"
+
+    def _report(
+        self,
+        state: OrderState,
+        exec_type: str,
+        ev: Event,
+        *,
+        last: tuple[int, int] | None = None,
+        maker: bool = False,
+        leaves: int | None = None,
+        cl_ord_id: str | None = None,
+        extra: Fields | None = None,
+    ) -> Outbound:
+        inst = self.instruments[state.symbol]
+        if leaves is None:
+            leaves = (ev.maker_leaves_qty or 0) if maker else ev.leaves_qty
+        avg = inst.price_text(state.notional // state.cum_qty) if state.cum_qty else "0"
+        fields: Fields = [
+            (37, str(state.order_id)),
+            (11, cl_ord_id or state.cl_ord_id),
+            (17, f"{ev.seq}{'M' if maker else ''}"),
+            (150, exec_type),
+            (39, state.status),
+            (1, state.account),
+            (55, state.symbol),
+            (54, _FIX_SIDE[state.side]),
+            (38, state.qty),
+        ]
+        if last is not None:
+            fields += [(31, inst.price_text(last[0])), (32, last[1])]
+        fields += [(151, leaves), (14, state.cum_qty), (6, avg), (60, _now())]
+        if extra:
+            fields += extra
+        return (state.session, "8", fields)
+
+    def _reject_fields(
+        self, cl_ord_id: str, symbol: str, side: str, msg: FixMessage, text: str, reason: int, order_id: int = 0
+    ) -> Fields:
+        fields: Fields = [
+            (37, str(order_id) if order_id else "NONE"),
+            (11, cl_ord_id),
+            (17, self._exec_id()),
+            (150, "8"),
+            (39, "8"),
+            (55, symbol),
+            (54, side or "1"),
+        ]
+        qty = msg.get(38)
+        if qty:
+            fields.append((38, qty))
+        fields += [(151, 0), (14, 0), (6, "0"), (60, _now()), (103, reason), (58, text)]
+        return fields
+
+    @staticmethod
+    def _cancel_reject(
+        session: str, cl_ord_id: str, orig: str, state: OrderState | None, status: str, reason: int, text: str
+    ) -> Outbound:
+        fields: Fields = [
+            (37, str(state.order_id) if state is not None else "NONE"),
+            (11, cl_ord_id),
+            (41, orig),
+            (39, status if status != "A" else "0"),
+            (434, 1),
+            (102, reason),
+            (58, text),
+        ]
+        return (session, "9", fields)
+
+    @staticmethod
+    def _business_reject(session: str, msg: FixMessage, reason: int, text: str, ref_id: str | None = None) -> Outbound:
+        fields: Fields = [(45, msg.seq_num or 0), (372, msg.msg_type)]
+        if ref_id:
+            fields.append((379, ref_id))
+        fields += [(380, reason), (58, text)]
+        return (session, "j", fields)
+
+    def forget_session(self, session: str) -> None:
+        """Drop a session's ClOrdID map (e.g. on a sequence reset); orders stay known to the engine."""
+        self._sessions.pop(session, None)
+
+
+def _now() -> str:
+    ns = time.time_ns()
+    secs, rest = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(secs)) + f".{rest // 1_000_000:03d}"
+
+
+def _get_int(msg: FixMessage, tag: int, name: str) -> int | None:
+    try:
+        return msg.get_int(tag)
+    except ValueError as e:
+        raise _Reject(f"{name}({tag}) is not an integer") from e
+
+
+def _price(inst: Instrument, msg: FixMessage, tag: int, name: str) -> int | None:
+    text = msg.get(tag)
+    if text is None:
+        return None
+    try:
+        return inst.price_units(text)
+    except ValueError as e:
+        raise _Reject(f"{name}({tag}): {e}", 5 if tag == 44 else 99) from e

@@ -1,0 +1,299 @@
+"""The gateway's network server: FIX 4.4 acceptor and a minimal HTTP endpoint on asyncio (uvloop if installed).
+
+One :class:`Gateway` owns the engine (journal under ``<data_dir>/engine``), the FIX listener and the HTTP
+listener. Everything written to a FIX client goes through one outbox flushed once per event-loop iteration:
+the flush calls ``Engine.commit()`` first, so an ExecutionReport is never written before its command is in
+the journal (group commit).
+
+HTTP: ``GET /health`` (JSON) and ``GET /metrics`` (Prometheus text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Final
+
+from pyengine._engine import Engine
+from pyengine.fix import FixFramer
+from pyengine.gateway.auth import verify_password
+from pyengine.gateway.config import GatewayConfig, User
+from pyengine.gateway.orders import OrderRouter, Outbound
+from pyengine.gateway.seqstore import SeqStore
+from pyengine.gateway.session import Deliver, Disconnect, FixSession, Send
+
+__all__ = ["SENDER_COMP_ID", "Gateway", "run"]
+
+SENDER_COMP_ID: Final = "PYENGINE"
+_COMP_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_log = logging.getLogger(__name__)
+
+
+class _Connection:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.session: FixSession | None = None
+        self.key = ""
+        self.user: User | None = None
+
+
+class Gateway:
+    """The running gateway; ``await start()``, then ``await stop()`` (or :func:`run` for the CLI)."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.data_dir = Path(config.journal.data_dir)
+        self.engine: Engine | None = None
+        self.router: OrderRouter | None = None
+        self.fix_port = 0
+        self.http_port = 0
+        self._fix_server: asyncio.base_events.Server | None = None
+        self._http_server: asyncio.base_events.Server | None = None
+        self._conns: dict[str, _Connection] = {}  # logged-on (or logging-on) sessions by client CompID
+        self._all: set[_Connection] = set()
+        self._outbox: list[tuple[_Connection, bytes]] = []
+        self._flush_scheduled = False
+        self._dirty = False
+        self._timer: asyncio.Task[None] | None = None
+        self._started = time.time()
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        eng = Engine.open(self.data_dir / "engine", fsync=self.config.journal.fsync)
+        present = set(eng.instruments())
+        for inst in self.config.instruments:
+            if inst.symbol not in present:
+                eng.add_instrument(
+                    inst.symbol, inst.tick_size, inst.lot_size, inst.min_qty, inst.max_qty, inst.price_band
+                )
+        eng.commit()
+        self.engine = eng
+        self.router = OrderRouter(eng, self.config)
+        fix, http = self.config.fix, self.config.http
+        self._fix_server = await asyncio.start_server(self._on_fix, fix.host, fix.port)
+        self._http_server = await asyncio.start_server(self._on_http, http.host, http.port)
+        self.fix_port = self._fix_server.sockets[0].getsockname()[1]
+        self.http_port = self._http_server.sockets[0].getsockname()[1]
+        self._timer = asyncio.create_task(self._tick())
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop accepting, commit, log every session out, wait (up to ``grace`` s) for answers, close."""
+        for server in (self._fix_server, self._http_server):
+            if server is not None:
+                server.close()
+        self._flush()
+        for conn in list(self._all):
+            if conn.session is not None:
+                self._apply(conn, conn.session.logout("gateway shutting down"))
+        self._flush()
+        deadline = time.monotonic() + grace
+        while any(c.session is not None and not c.session.closed for c in self._all) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+        for conn in list(self._all):
+            self._close(conn)
+        if self.engine is not None:
+            self.engine.commit()
+            self.engine.close()
+            self.engine = None
+
+    # --- output: group commit ---------------------------------------------------------------------
+
+    def _queue(self, conn: _Connection, data: bytes) -> None:
+        self._outbox.append((conn, data))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._dirty and self.engine is not None:
+            self.engine.commit()  # durable first, then acknowledge
+            self._dirty = False
+        out, self._outbox = self._outbox, []
+        for conn, data in out:
+            if not conn.writer.is_closing():
+                conn.writer.write(data)
+
+    def _close(self, conn: _Connection) -> None:
+        if conn.session is not None and self._conns.get(conn.key) is conn:
+            del self._conns[conn.key]
+            conn.session.store.close()
+        self._all.discard(conn)
+        if not conn.writer.is_closing():
+            conn.writer.close()
+
+    # --- FIX --------------------------------------------------------------------------------------
+
+    def _authenticate(self, username: str, password: str) -> User | None:
+        try:
+            user = self.config.user(username)
+        except KeyError:
+            return None
+        return user if verify_password(password, user.password_hash) else None
+
+    def _apply(self, conn: _Connection, actions: list[Send | Deliver | Disconnect]) -> bool:
+        """Carry out session actions; False once the session disconnected."""
+        session = conn.session
+        assert session is not None
+        for action in actions:
+            if isinstance(action, Send):
+                self._queue(conn, action.data)
+            elif isinstance(action, Deliver):
+                if conn.user is None:
+                    user = session.account
+                    assert isinstance(user, User)
+                    conn.user = user
+                assert self.router is not None
+                self._dirty = True
+                self._route(self.router.handle(conn.key, conn.user, action.msg))
+            else:
+                self._flush()
+                return False
+        return not session.closed
+
+    def _route(self, outbound: list[Outbound]) -> None:
+        for key, msg_type, fields in outbound:
+            conn = self._conns.get(key)
+            if conn is None or conn.session is None or conn.session.closed:
+                continue  # the owner is not connected: this slice does not store reports for later
+            with contextlib.suppress(RuntimeError):
+                self._queue(conn, conn.session.send_app(msg_type, fields))
+
+    def _open_session(self, conn: _Connection, first: bytes) -> bool:
+        """Peek the client's SenderCompID (49) on its first message and create its FixSession."""
+        peek = FixFramer(max_message_size=self.config.fix.max_message_size, validate=False)
+        peek.push(first)
+        msg = peek.next()
+        if msg is None:
+            return False
+        key = msg.get(49) or ""
+        if not _COMP_ID_RE.fullmatch(key) or key in self._conns:
+            raise ValueError(f"invalid or already connected SenderCompID {key!r}")
+        store = SeqStore(self.data_dir / "sessions" / key, fsync=self.config.journal.fsync == "always")
+        conn.key = key
+        conn.session = FixSession(
+            SENDER_COMP_ID,
+            key,
+            store,
+            self._authenticate,
+            self.config.fix.heartbeat_interval,
+            max_message_size=self.config.fix.max_message_size,
+        )
+        self._conns[key] = conn
+        return True
+
+    async def _on_fix(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = _Connection(writer)
+        self._all.add(conn)
+        pending = b""
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                if conn.session is None:
+                    pending += data
+                    if len(pending) > self.config.fix.max_message_size:
+                        break
+                    if not self._open_session(conn, pending):
+                        continue
+                    data, pending = pending, b""
+                assert conn.session is not None
+                if not self._apply(conn, conn.session.on_bytes(data)):
+                    break
+        except ConnectionError:
+            pass
+        except Exception:
+            _log.exception("FIX connection %s failed", conn.key or "?")
+        finally:
+            self._flush()
+            with contextlib.suppress(Exception):
+                await writer.drain()
+            self._close(conn)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for conn in list(self._all):
+                if conn.session is not None and not self._apply(conn, conn.session.on_timer()):
+                    self._close(conn)
+
+    # --- HTTP -------------------------------------------------------------------------------------
+
+    def metrics_text(self) -> str:
+        eng, router = self.engine, self.router
+        lines = [
+            "# TYPE pyengine_sessions gauge",
+            f"pyengine_sessions {sum(1 for c in self._conns.values() if c.user is not None)}",
+            "# TYPE pyengine_orders_received_total counter",
+            f"pyengine_orders_received_total {router.orders_received if router else 0}",
+            "# TYPE pyengine_events_total counter",
+            f"pyengine_events_total {router.events if router else 0}",
+            "# TYPE pyengine_journal_seq gauge",
+            f"pyengine_journal_seq {(eng.journal_seq or 0) if eng else 0}",
+        ]
+        return "\n".join(lines) + "\n"
+
+    async def _on_http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5.0)
+            method, path, *_ = request.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+            if method != "GET":
+                status, ctype, body = "405 Method Not Allowed", "text/plain", "method not allowed\n"
+            elif path == "/health":
+                eng = self.engine
+                payload = {
+                    "status": "ok",
+                    "sessions": len(self._conns),
+                    "journal_seq": eng.journal_seq if eng else None,
+                    "uptime_s": round(time.time() - self._started, 3),
+                }
+                status, ctype, body = "200 OK", "application/json", json.dumps(payload)
+            elif path == "/metrics":
+                status, ctype, body = "200 OK", "text/plain; version=0.0.4", self.metrics_text()
+            else:
+                status, ctype, body = "404 Not Found", "text/plain", "not found\n"
+            raw = body.encode()
+            head = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(raw)}\r\n"
+            head += "Connection: close\r\n\r\n"
+            writer.write(head.encode() + raw)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def _serve(config: GatewayConfig) -> None:
+    gw = Gateway(config)
+    await gw.start()
+    print(f"pyengine gateway: FIX on {config.fix.host}:{gw.fix_port}, HTTP on {config.http.host}:{gw.http_port}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await asyncio.wait_for(gw.stop(), 9.0)
+
+
+def run(config: GatewayConfig) -> int:
+    """Serve until SIGTERM/SIGINT; uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(_serve(config))
+    else:
+        uvloop.run(_serve(config))
+    return 0
