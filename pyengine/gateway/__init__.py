@@ -6,5 +6,5 @@ ExecutionReports written only after the per-iteration journal commit, and HTTP
 ``/health`` and ``/metrics``. Modules: ``config`` (TOML < environment < flags),
 ``auth`` (scrypt password hashes), ``session``/``seqstore`` (FIX session state
 machine and its persistent store), ``orders`` (application mapping), ``server``.
-Not yet: amend, status, mass cancel, risk and rate limits, kill switch, JWT.
+Also `orders` maps G, H and q. Not yet: risk and rate limits, kill switch, JWT.
 """

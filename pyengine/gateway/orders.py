@@ -5,8 +5,13 @@ Transport-agnostic: :class:`OrderRouter` takes a delivered application message f
 The caller encodes them with that session's :meth:`~pyengine.gateway.session.FixSession.send_app`, and must
 make the engine's journal durable (``Engine.commit``) before writing them.
 
-Supported: D (NewOrderSingle) and F (OrderCancelRequest). Every other application message gets a
+Supported: D (NewOrderSingle), F (OrderCancelRequest), G (OrderCancelReplaceRequest), H (OrderStatusRequest) and
+q (OrderMassCancelRequest → OrderMassCancelReport r). Every other application message gets a
 BusinessMessageReject (j) with BusinessRejectReason 3 (unsupported message type).
+
+An existing order is found by OrigClOrdID (41; ClOrdID 11 for H) among the session's own ClOrdIDs, or by OrderID (37).
+A session may act only on orders of its user's accounts: another account's order gets an OrderCancelReject (9) with
+CxlRejReason 3, or for H an ExecutionReport with OrdStatus 8 (Rejected).
 """
 
 from __future__ import annotations
@@ -88,6 +93,12 @@ class OrderRouter:
             return self._new_order(session, user, msg)
         if t == "F":
             return self._cancel(session, user, msg)
+        if t == "G":
+            return self._replace(session, user, msg)
+        if t == "H":
+            return self._status(session, user, msg)
+        if t == "q":
+            return self._mass_cancel(session, user, msg)
         return [self._business_reject(session, msg, 3, f"unsupported MsgType {t}")]
 
     # --- NewOrderSingle ---------------------------------------------------------------------------
@@ -153,12 +164,22 @@ class OrderRouter:
 
     # --- OrderCancelRequest -----------------------------------------------------------------------
 
+    def _lookup(self, session: str, cl_ord_id: str, msg: FixMessage) -> tuple[int | None, OrderState | None]:
+        """The order named by ``cl_ord_id`` in this session, else by OrderID (37)."""
+        orders = self._sessions.setdefault(session, _SessionOrders())
+        order_id = orders.by_cl_ord_id.get(cl_ord_id) if cl_ord_id else None
+        if order_id is None:
+            text = msg.get(37) or ""
+            if text.isdigit():
+                order_id = int(text)
+        state = self.orders.get(order_id) if order_id is not None else None
+        return (order_id, state) if state is not None else (None, None)
+
     def _cancel(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
         orders = self._sessions.setdefault(session, _SessionOrders())
         cl_ord_id = msg.get(11) or ""
         orig = msg.get(41) or ""
-        order_id = orders.by_cl_ord_id.get(orig)
-        state = self.orders.get(order_id) if order_id is not None else None
+        order_id, state = self._lookup(session, orig, msg)
         if not cl_ord_id:
             return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
         if state is None or order_id is None:
@@ -179,6 +200,171 @@ class OrderRouter:
             else:
                 out.extend(self._events([ev], cancel_ids=(cl_ord_id, orig)))
         return out
+
+    # --- OrderCancelReplaceRequest ---------------------------------------------------------------
+
+    def _replace(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
+        orders = self._sessions.setdefault(session, _SessionOrders())
+        cl_ord_id = msg.get(11) or ""
+        orig = msg.get(41) or ""
+        if not cl_ord_id:
+            return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
+        order_id, state = self._lookup(session, orig, msg)
+
+        def reject(reason: int, text: str) -> list[Outbound]:
+            status = state.status if state is not None else "8"
+            return [self._cancel_reject(session, cl_ord_id, orig, state, status, reason, text, response_to=2)]
+
+        if state is None or order_id is None:
+            return reject(1, f"unknown order {orig!r}")
+        if state.account not in user.accounts:
+            return reject(3, "not your order")
+        if cl_ord_id in orders.by_cl_ord_id:
+            return reject(6, "duplicate ClOrdID")
+        if state.done:
+            return reject(0, "order is done")
+        symbol = msg.get(55)
+        if symbol and symbol != state.symbol:
+            return reject(99, f"Symbol(55) {symbol!r} does not match the order's {state.symbol!r}")
+        side = msg.get(54)
+        if side and SIDES.get(side) != state.side:
+            return reject(99, f"Side(54) {side!r} does not match the order's")
+        inst = self.instruments[state.symbol]
+        try:
+            qty = _get_int(msg, 38, "OrderQty")
+            price = _price(inst, msg, 44, "Price")
+            stop_px = _price(inst, msg, 99, "StopPx")
+        except _Reject as r:
+            return reject(99, r.text)
+        if qty is not None and qty <= 0:
+            return reject(99, "OrderQty(38) not positive")
+        if qty is not None and qty < state.cum_qty:
+            return reject(99, f"OrderQty(38) {qty} is below CumQty {state.cum_qty}")
+        if qty is None and price is None and stop_px is None:
+            return reject(99, "nothing to replace: OrderQty(38), Price(44) or StopPx(99) required")
+        try:
+            events = self.engine.amend(state.symbol, order_id, qty=qty, price=price, stop_price=stop_px)
+        except ValueError as e:
+            return reject(99, str(e))
+        out: list[Outbound] = []
+        for ev in events:
+            if ev.order_id != order_id or ev.kind not in ("amended", "rejected", "cancelled"):
+                out.extend(self._events([ev]))
+                continue
+            self.events += 1
+            if ev.kind == "rejected":
+                out.append(
+                    self._cancel_reject(
+                        session, cl_ord_id, orig, state, state.status, 99, ev.reason or "", response_to=2
+                    )
+                )
+                continue
+            if ev.kind == "cancelled" and ev.reason != "amend_filled":
+                out.extend(self._events([ev]))
+                continue
+            # Replaced: the new ClOrdID now names the order.
+            orders.by_cl_ord_id[cl_ord_id] = order_id
+            state.cl_ord_id = cl_ord_id
+            state.qty = qty if qty is not None else ev.qty
+            leaves = ev.leaves_qty if ev.kind == "amended" else 0
+            if leaves == 0:
+                state.status, state.done = ("2" if state.cum_qty else "4"), True
+            else:
+                state.status = "1" if state.cum_qty else "0"
+            extra: Fields = [(41, orig)]
+            if ev.price is not None:
+                extra.append((44, inst.price_text(ev.price)))
+            out.append(self._report(state, "5", ev, leaves=leaves, extra=extra))
+        return out
+
+    # --- OrderStatusRequest ---------------------------------------------------------------------
+
+    def _status(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
+        cl_ord_id = msg.get(11) or ""
+        order_id, state = self._lookup(session, cl_ord_id, msg)
+        req_id = msg.get(790)
+        tail: Fields = [(60, _now())]
+        if req_id:
+            tail.append((790, req_id))
+        if state is None or order_id is None or state.account not in user.accounts:
+            text = "unknown order" if state is None else "not your order"
+            fields: Fields = [
+                (37, msg.get(37) or "NONE"),
+                (11, cl_ord_id or "NONE"),
+                (17, self._exec_id()),
+                (150, "I"),
+                (39, "8"),
+                (55, msg.get(55) or "NONE"),
+                (54, msg.get(54) or "1"),
+                (151, 0),
+                (14, 0),
+                (6, "0"),
+                *tail,
+                (58, text),
+            ]
+            return [(session, "8", fields)]
+        live = None if state.done else self.engine.order(state.symbol, order_id)
+        leaves = live.leaves_qty if live is not None else 0
+        inst = self.instruments[state.symbol]
+        avg = inst.price_text(state.notional // state.cum_qty) if state.cum_qty else "0"
+        fields = [
+            (37, str(order_id)),
+            (11, state.cl_ord_id),
+            (17, self._exec_id()),
+            (150, "I"),
+            (39, state.status if state.status != "A" else "0"),
+            (1, state.account),
+            (55, state.symbol),
+            (54, _FIX_SIDE[state.side]),
+            (38, state.qty),
+        ]
+        if live is not None and live.price is not None:
+            fields.append((44, inst.price_text(live.price)))
+        fields += [(151, leaves), (14, state.cum_qty), (6, avg), *tail]
+        return [(session, "8", fields)]
+
+    # --- OrderMassCancelRequest -----------------------------------------------------------------
+
+    def _mass_cancel(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
+        cl_ord_id = msg.get(11) or ""
+        if not cl_ord_id:
+            return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
+        req_type = msg.get(530) or ""
+        symbol = msg.get(55) or None
+        side_code = msg.get(54)
+        report_id = f"MC-{self._exec_id()}"
+
+        def report(response: str, affected: int, reject_reason: int | None = None, text: str = "") -> Outbound:
+            fields: Fields = [(37, report_id), (11, cl_ord_id), (530, req_type or "0"), (531, response)]
+            if reject_reason is not None:
+                fields.append((532, reject_reason))
+            fields.append((533, affected))
+            if symbol:
+                fields.append((55, symbol))
+            if side_code:
+                fields.append((54, side_code))
+            if text:
+                fields.append((58, text))
+            return (session, "r", fields)
+
+        if req_type not in ("1", "7"):
+            return [report("0", 0, 0, f"unsupported MassCancelRequestType(530) {req_type!r}")]
+        if req_type == "1" and (symbol is None or symbol not in self.instruments):
+            return [report("0", 0, 1, f"unknown Symbol(55) {symbol!r}")]
+        side = None
+        if side_code:
+            side = SIDES.get(side_code)
+            if side is None:
+                return [report("0", 0, 99, f"unsupported Side(54) {side_code!r}")]
+        account = msg.get(1)
+        if account is not None and account not in user.accounts:
+            return [report("0", 0, 99, f"account {account!r} is not one of user {user.username}'s accounts")]
+        accounts = [account] if account is not None else list(user.accounts)
+        events: list[Event] = []
+        for acct in accounts:
+            events.extend(self.engine.mass_cancel(acct, symbol=symbol if req_type == "1" else None, side=side))
+        affected = sum(1 for ev in events if ev.kind == "cancelled")
+        return [report(req_type, affected), *self._events(events)]
 
     # --- engine events → ExecutionReports ---------------------------------------------------------
 
@@ -285,14 +471,22 @@ class OrderRouter:
 
     @staticmethod
     def _cancel_reject(
-        session: str, cl_ord_id: str, orig: str, state: OrderState | None, status: str, reason: int, text: str
+        session: str,
+        cl_ord_id: str,
+        orig: str,
+        state: OrderState | None,
+        status: str,
+        reason: int,
+        text: str,
+        *,
+        response_to: int = 1,
     ) -> Outbound:
         fields: Fields = [
             (37, str(state.order_id) if state is not None else "NONE"),
             (11, cl_ord_id),
             (41, orig),
             (39, status if status != "A" else "0"),
-            (434, 1),
+            (434, response_to),
             (102, reason),
             (58, text),
         ]
