@@ -2,55 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from pyengine.client.__main__ import main
-from pyengine.gateway.config import load_config
 from pyengine.gateway.server import Gateway
+from tests.test_gateway_server import gateway
 
-
-class _Running:
-    def __init__(self, tmp: Path) -> None:
-        config = load_config(["--data-dir", str(tmp)], env={})
-        config = dataclasses.replace(
-            config,
-            fix=dataclasses.replace(config.fix, port=0),
-            http=dataclasses.replace(config.http, port=0),
-        )
-        self.gw = Gateway(config)
-        self.loop = asyncio.new_event_loop()
-        started = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self.gw.start())
-            started.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert started.wait(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.gw.stop(grace=1.0), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    running = _Running(tmp_path_factory.mktemp("gw"))
-    yield running.gw
-    running.stop()
+# The in-process gateway fixture is shared with the gateway's own tests.
+__all__ = ["gateway"]
 
 
 def _cli(gw: Gateway, comp_id: str, *argv: str, user: str = "demo") -> list[str]:
