@@ -147,9 +147,10 @@ impl Engine {
             return self.retire(idx, registered);
         }
         let mut rests = limit.is_some() && tif == Tif::Gtc;
-        // Entry checks guard new orders and amends; a triggered stop-limit meets
-        // its level only now, so an overflowing remainder is cancelled instead.
-        let overflows = rests && {
+        // Entry checks guard new limit orders and amends; a triggered stop-limit
+        // meets its level only now, so only it is checked here (keeps the lookup
+        // off the common resting path), and an overflowing remainder is cancelled.
+        let overflows = rests && order_type == OrderType::StopLimit && {
             let o = &self.pool[idx];
             self.books[o.instrument as usize]
                 .ladder(side)
