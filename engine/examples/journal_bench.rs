@@ -76,31 +76,7 @@ fn main() {
     // ---- workload ----------------------------------------------------------
     let t = Instant::now();
     let w = workloads::generate(&args.workload, 1, args.commands).expect("known workload name");
-    let mut entries: Vec<(u64, Entry)> =
-        Vec::with_capacity(w.prefill.len() + w.commands.len() + 64);
-    for (i, spec) in w.instruments.iter().enumerate() {
-        entries.push((
-            0,
-            Entry::AddInstrument {
-                id: i as u32,
-                spec: spec.clone(),
-            },
-        ));
-    }
-    for (i, name) in w.accounts.iter().enumerate() {
-        entries.push((
-            0,
-            Entry::AddAccount {
-                id: i as u32,
-                name: name.clone(),
-            },
-        ));
-    }
-    let mut ts = 0;
-    for cmd in w.prefill.iter().chain(&w.commands) {
-        ts += 1;
-        entries.push((ts, Entry::Command(*cmd)));
-    }
+    let entries = w.journal_entries();
     drop(w);
     let n = entries.len() as u64;
     println!(

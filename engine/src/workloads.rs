@@ -66,6 +66,37 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// The journal entries that rebuild this workload's engine and run it:
+    /// registrations (ts 0), then prefill and measured commands with ts 1, 2, ...
+    pub fn journal_entries(&self) -> Vec<(u64, crate::journal::Entry)> {
+        use crate::journal::Entry;
+        let mut entries = Vec::with_capacity(
+            self.instruments.len() + self.accounts.len() + self.prefill.len() + self.commands.len(),
+        );
+        for (i, spec) in self.instruments.iter().enumerate() {
+            entries.push((
+                0,
+                Entry::AddInstrument {
+                    id: i as u32,
+                    spec: spec.clone(),
+                },
+            ));
+        }
+        for (i, name) in self.accounts.iter().enumerate() {
+            entries.push((
+                0,
+                Entry::AddAccount {
+                    id: i as u32,
+                    name: name.clone(),
+                },
+            ));
+        }
+        for (ts, cmd) in (1u64..).zip(self.prefill.iter().chain(&self.commands)) {
+            entries.push((ts, Entry::Command(*cmd)));
+        }
+        entries
+    }
+
     /// A fresh engine with the instruments and accounts registered, no orders.
     pub fn empty_engine(&self) -> Engine {
         let mut eng = Engine::new();

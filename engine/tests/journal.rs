@@ -21,30 +21,7 @@ use tempfile::TempDir;
 /// registrations, prefill, measured commands; with their timestamps.
 fn workload_entries(name: &str, seed: u64, size: usize) -> (Vec<(u64, Entry)>, Engine) {
     let w = workloads::generate(name, seed, size).unwrap();
-    let mut entries = Vec::new();
-    for (i, spec) in w.instruments.iter().enumerate() {
-        entries.push((
-            0,
-            Entry::AddInstrument {
-                id: i as u32,
-                spec: spec.clone(),
-            },
-        ));
-    }
-    for (i, name) in w.accounts.iter().enumerate() {
-        entries.push((
-            0,
-            Entry::AddAccount {
-                id: i as u32,
-                name: name.clone(),
-            },
-        ));
-    }
-    let mut ts = 0;
-    for cmd in w.prefill.iter().chain(&w.commands) {
-        ts += 1;
-        entries.push((ts, Entry::Command(*cmd)));
-    }
+    let entries = w.journal_entries();
     let mut eng = w.engine();
     let mut ts = w.prefill.len() as u64;
     workloads::replay(&mut eng, &w.commands, &mut ts);
