@@ -113,9 +113,7 @@ def check_event_shape(ev: Event) -> None:
 def check_step(eng: Engine, events: Sequence[Event], seq_before: int, ts: int | None) -> None:
     """The rules every command obeys, whatever it did."""
     seqs = [e.seq for e in events]
-    assert seqs == list(range(seq_before + 1, seq_before + 1 + len(events))), (
-        f"seqs {seqs} after {seq_before}"
-    )
+    assert seqs == list(range(seq_before + 1, seq_before + 1 + len(events))), f"seqs {seqs} after {seq_before}"
     assert eng.seq == seq_before + len(events)
     if ts is not None:
         assert all(e.ts == ts for e in events), describe(events)
@@ -132,9 +130,7 @@ class Script:
         self.ts = ts
         self.log: list[Event] = []
 
-    def _run(
-        self, call: Callable[[int], list[Event]], expect: Sequence[dict[str, Any]] | None
-    ) -> list[Event]:
+    def _run(self, call: Callable[[int], list[Event]], expect: Sequence[dict[str, Any]] | None) -> list[Event]:
         before = self.eng.seq
         self.ts += 7
         events = call(self.ts)
@@ -160,9 +156,7 @@ class Script:
             lambda ts: self.eng.submit(symbol, order_id, account, side, qty, price, ts=ts, **kwargs), expect
         )
 
-    def cancel(
-        self, symbol: str, order_id: int, *, expect: Sequence[dict[str, Any]] | None = None
-    ) -> list[Event]:
+    def cancel(self, symbol: str, order_id: int, *, expect: Sequence[dict[str, Any]] | None = None) -> list[Event]:
         return self._run(lambda ts: self.eng.cancel(symbol, order_id, ts=ts), expect)
 
     def amend(
@@ -176,9 +170,7 @@ class Script:
         return self._run(lambda ts: self.eng.mass_cancel(account, ts=ts, **kwargs), expect)
 
     # Short forms for building books.
-    def rest(
-        self, symbol: str, order_id: int, account: str, side: str, qty: int, price: int, **kwargs: Any
-    ) -> None:
+    def rest(self, symbol: str, order_id: int, account: str, side: str, qty: int, price: int, **kwargs: Any) -> None:
         """Submits an order that must rest untouched (accepted and nothing else)."""
         self.submit(
             symbol,
@@ -200,9 +192,7 @@ class Script:
         qty = 20 if symbol == "LOT" else 1
         self.rest(symbol, ids[0], "tape-maker", "sell", qty, price)
         events = self.submit(symbol, ids[1], "tape-taker", "buy", qty, price)
-        verify(
-            events[:2], [E("accepted"), E("trade", price=price, qty=qty, maker_order_id=ids[0], leaves_qty=0)]
-        )
+        verify(events[:2], [E("accepted"), E("trade", price=price, qty=qty, maker_order_id=ids[0], leaves_qty=0)])
         assert self.eng.last_trade_price(symbol) == price or len(events) > 2
         return events
 

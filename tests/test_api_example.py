@@ -76,9 +76,7 @@ def test_readme_example() -> None:
             ),
         ],
     )
-    evs = eng.submit(
-        "ACME", order_id=3, account="acc-2", side="sell", qty=5, price=101, tif="ioc", stp="cancel_newest"
-    )
+    evs = eng.submit("ACME", order_id=3, account="acc-2", side="sell", qty=5, price=101, tif="ioc", stp="cancel_newest")
     step(
         evs,
         [
@@ -140,9 +138,7 @@ def test_readme_example() -> None:
     assert [e.ts for e in log] == sorted(e.ts for e in log)
 
     stop = eng.order("ACME", 5)
-    assert (
-        stop is not None and stop.status == "pending_trigger" and stop.stop_price == 104 and stop.price == 106
-    )
+    assert stop is not None and stop.status == "pending_trigger" and stop.stop_price == 104 and stop.price == 106
     ice = eng.order("ACME", 4)
     assert ice is not None and ice.display_qty == 10 and ice.visible_qty == 10 and ice.leaves_qty == 50
     assert eng.last_trade_price("ACME") == 100

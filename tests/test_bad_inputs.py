@@ -109,9 +109,7 @@ def test_a_failing_call_changes_nothing(eng: Engine) -> None:
     for bad in ({"side": "up"}, {"tif": "day"}, {"stp": "x"}, {"qty": -1}, {"display_qty": 0}):
         with pytest.raises(ValueError):
             eng.submit(**submit_kwargs(account="never-seen", **bad))
-        assert eng.accounts() == [], (
-            f"submit(..., account='never-seen', {bad}) raised but registered the account"
-        )
+        assert eng.accounts() == [], f"submit(..., account='never-seen', {bad}) raised but registered the account"
     assert eng.state_hash() == h
 
 
@@ -194,9 +192,7 @@ def test_query_argument_errors(eng: Engine) -> None:
         (("ACME",), {"tick_size": 2}, 'instrument "ACME" already exists'),
     ],
 )
-def test_add_instrument_value_errors(
-    eng: Engine, args: tuple[str], kwargs: dict[str, Any], message: str
-) -> None:
+def test_add_instrument_value_errors(eng: Engine, args: tuple[str], kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as info:
         eng.add_instrument(*args, **kwargs)
     assert str(info.value) == message
@@ -233,9 +229,7 @@ def test_submit_batch_wrong_dtype_is_a_type_error(eng: Engine) -> None:
 def test_submit_batch_partial_record_is_a_value_error(eng: Engine) -> None:
     size = pyengine.COMMAND_RECORD_SIZE
     for n in (1, size - 1, size + 1, 3 * size - 7):
-        with pytest.raises(
-            ValueError, match=f"command buffer of {n} bytes is not a whole number of {size}-byte"
-        ):
+        with pytest.raises(ValueError, match=f"command buffer of {n} bytes is not a whole number of {size}-byte"):
             eng.submit_batch(bytes(n))
     assert eng.seq == 0
 
@@ -271,9 +265,7 @@ def test_commands_helper_argument_errors(eng: Engine) -> None:
     with pytest.raises(ValueError, match="unknown op 'replace'"):
         commands(eng, [{"op": "replace"}])
     with pytest.raises(ValueError, match="unknown side 'up'"):
-        commands(
-            eng, [{"op": "submit", "symbol": "ACME", "order_id": 1, "account": "a", "side": "up", "qty": 1}]
-        )
+        commands(eng, [{"op": "submit", "symbol": "ACME", "order_id": 1, "account": "a", "side": "up", "qty": 1}])
     with pytest.raises(ValueError, match="unknown submit fields"):
         commands(
             eng,
@@ -328,9 +320,7 @@ def one_record(eng: Engine, **fields: int) -> np.ndarray[Any, np.dtype[np.void]]
         {"op": 3, "side": 7, "flags": 32},  # mass cancel with a bad side code
     ],
 )
-def test_batch_record_with_invalid_codes_is_rejected_invalid_command(
-    eng: Engine, fields: dict[str, int]
-) -> None:
+def test_batch_record_with_invalid_codes_is_rejected_invalid_command(eng: Engine, fields: dict[str, int]) -> None:
     arr = one_record(eng, **fields)
     out = event_dicts(eng, eng.submit_batch(arr))
     assert len(out) == 1

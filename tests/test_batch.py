@@ -72,9 +72,7 @@ class DrawChooser:
 
 def gen_qty(ch: Chooser, lot: int) -> int:
     if ch.chance(6):
-        return ch.choice(
-            (0, lot + 1 if lot > 1 else 0, 200 * lot, lot)
-        )  # zero, off lot, above max, below min
+        return ch.choice((0, lot + 1 if lot > 1 else 0, 200 * lot, lot))  # zero, off lot, above max, below min
     return ch.integer(1, 8) * lot * (2 if lot > 1 else 1)
 
 
@@ -196,9 +194,7 @@ def run_per_call(eng: Engine, rows: Sequence[dict[str, Any]], check_every: int =
     return out
 
 
-def run_batch(
-    eng: Engine, rows: Sequence[dict[str, Any]], chunks: Sequence[int] = ()
-) -> list[dict[str, Any]]:
+def run_batch(eng: Engine, rows: Sequence[dict[str, Any]], chunks: Sequence[int] = ()) -> list[dict[str, Any]]:
     """Runs `rows` through submit_batch, split at the indexes in `chunks`."""
     out: list[dict[str, Any]] = []
     bounds = [0, *sorted(chunks), len(rows)]

@@ -40,9 +40,7 @@ def test_cancel_partially_filled_reports_the_remainder(s: Script) -> None:
 
 
 def test_cancel_rejects(s: Script) -> None:
-    s.cancel(
-        "ACME", 1, expect=[rejected("unknown_order", order_id=1, symbol="ACME", side=None, account=None)]
-    )
+    s.cancel("ACME", 1, expect=[rejected("unknown_order", order_id=1, symbol="ACME", side=None, account=None)])
     s.cancel("NOPE", 1, expect=[rejected("unknown_instrument", order_id=1, symbol="NOPE")])
     s.rest("ACME", 1, "a", "buy", 1, 100)
     s.cancel("LOT", 1, expect=[rejected("unknown_order")])  # ids are per instrument
@@ -67,9 +65,7 @@ def populate(s: Script) -> None:
 
 
 def cancelled(events: list[Event]) -> list[tuple[str, int]]:
-    assert all(e.kind == "cancelled" and e.reason == "mass_cancel" and e.account == "a" for e in events), (
-        events
-    )
+    assert all(e.kind == "cancelled" and e.reason == "mass_cancel" and e.account == "a" for e in events), events
     return [(e.symbol, e.order_id) for e in events]
 
 

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from gatewaykit import gateway
 
 from pyengine.client.__main__ import main
 from pyengine.gateway.server import Gateway
-from tests.test_gateway_server import gateway
 
 # The in-process gateway fixture is shared with the gateway's own tests.
 __all__ = ["gateway"]

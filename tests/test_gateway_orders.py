@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import simplefix  # type: ignore[import-untyped]
+from gatewaykit import Client, RunningGateway, gateway, logged_on
 
 from pyengine.gateway.server import Gateway
-from tests.test_gateway_server import Client, _client, _Running, gateway
 
 __all__ = ["gateway"]  # the module-scoped fixture, re-used
 
@@ -31,13 +31,13 @@ def _status(c: Client, cl: str, symbol: str = "ACME", **extra: str) -> simplefix
 
 @pytest.fixture
 def fresh_gateway(tmp_path: Path) -> Iterator[Gateway]:
-    running = _Running(tmp_path)
+    running = RunningGateway(tmp_path)
     yield running.gw
     running.stop()
 
 
 def test_replace_qty_and_price(gateway: Gateway) -> None:
-    a = _client(gateway, "G_A")
+    a = logged_on(gateway, "G_A")
     a.order("R1", "1", 10, "100.00")
     assert a.recv_type(b"8").get(150) == b"0"
     _replace(a, "R2", "R1", 15, "100.50")
@@ -50,7 +50,7 @@ def test_replace_qty_and_price(gateway: Gateway) -> None:
     assert st.get(150) == b"I" and st.get(39) == b"0" and st.get(151) == b"15" and st.get(14) == b"0"
     assert st.get(44) == b"100.50"
     # partial fill, then reduce the total quantity: leaves = new qty - cum qty
-    b = _client(gateway, "G_B", "demo2")
+    b = logged_on(gateway, "G_B", "demo2")
     b.order("S1", "2", 5, "100.50")
     assert a.recv_type(b"8").get(150) == b"F"
     _replace(a, "R3", "R2", 8, "100.50")
@@ -71,7 +71,7 @@ def test_replace_qty_and_price(gateway: Gateway) -> None:
 
 
 def test_replace_rejects(gateway: Gateway) -> None:
-    a = _client(gateway, "G_REJ")
+    a = logged_on(gateway, "G_REJ")
     _replace(a, "X1", "NOPE", 5, "100.00")
     rej = a.recv_type(b"9")
     assert rej.get(434) == b"2" and rej.get(102) == b"1" and rej.get(39) == b"8" and rej.get(41) == b"NOPE"
@@ -83,7 +83,7 @@ def test_replace_rejects(gateway: Gateway) -> None:
     _replace(a, "P1", "P1", 10, "99.50")  # duplicate ClOrdID
     assert a.recv_type(b"9").get(102) == b"6"
     # another account's order, named by OrderID(37): rejected, the order is untouched
-    b = _client(gateway, "G_REJ_B", "demo2")
+    b = logged_on(gateway, "G_REJ_B", "demo2")
     b.send("G", [(11, "Z1"), (41, "P1"), (37, ack.get(37).decode()), (55, "ACME"), (54, "1"), (38, "1"),
                  (40, "2"), (44, "99.00"), (60, _ts())])  # fmt: skip
     rej = b.recv_type(b"9")
@@ -100,7 +100,7 @@ def test_replace_rejects(gateway: Gateway) -> None:
 
 
 def test_status_unknown_and_cancelled(gateway: Gateway) -> None:
-    a = _client(gateway, "G_ST")
+    a = logged_on(gateway, "G_ST")
     st = _status(a, "NOPE", o790="REQ1")
     assert st.get(150) == b"I" and st.get(39) == b"8" and st.get(58) == b"unknown order" and st.get(790) == b"REQ1"
     a.order("C1", "1", 3, "98.00")
@@ -113,8 +113,8 @@ def test_status_unknown_and_cancelled(gateway: Gateway) -> None:
 
 
 def test_mass_cancel(fresh_gateway: Gateway) -> None:
-    a = _client(fresh_gateway, "M_A")
-    b = _client(fresh_gateway, "M_B", "demo2")
+    a = logged_on(fresh_gateway, "M_A")
+    b = logged_on(fresh_gateway, "M_B", "demo2")
     a.order("M1", "1", 1, "97.00")
     a.order("M2", "1", 2, "96.00")
     a.order("M3", "1", 3, "1000.00", symbol="BTC-USD")

@@ -2,126 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import json
 import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-import simplefix  # type: ignore[import-untyped]
+from gatewaykit import Client, gateway, logged_on
 
-from pyengine.gateway.config import load_config
 from pyengine.gateway.server import Gateway
 
-
-class _Running:
-    def __init__(self, tmp: Path) -> None:
-        config = load_config(["--data-dir", str(tmp)], env={})
-        config = dataclasses.replace(
-            config,
-            fix=dataclasses.replace(config.fix, port=0),
-            http=dataclasses.replace(config.http, port=0),
-        )
-        self.gw = Gateway(config)
-        self.loop = asyncio.new_event_loop()
-        started = threading.Event()
-
-        def main() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self.gw.start())
-            started.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=main, daemon=True)
-        self.thread.start()
-        assert started.wait(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.gw.stop(grace=1.0), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    running = _Running(tmp_path_factory.mktemp("gw"))
-    yield running.gw
-    running.stop()
-
-
-class Client:
-    def __init__(self, port: int, comp_id: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.comp_id = comp_id
-        self.seq = 1
-        self.parser = simplefix.FixParser()
-
-    def send(self, msg_type: str, fields: list[tuple[int, str]]) -> None:
-        m = simplefix.FixMessage()
-        m.append_pair(8, "FIX.4.4")
-        m.append_pair(35, msg_type)
-        m.append_pair(49, self.comp_id)
-        m.append_pair(56, "PYENGINE")
-        m.append_pair(34, self.seq)
-        m.append_utc_timestamp(52, precision=3)
-        for tag, value in fields:
-            m.append_pair(tag, value)
-        if msg_type in ("D", "F"):
-            m.append_utc_timestamp(60, precision=3)
-        self.seq += 1
-        self.sock.sendall(m.encode())
-
-    def recv(self, timeout: float = 5.0) -> simplefix.FixMessage | None:
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self.parser.get_message()
-            if msg is not None:
-                return msg
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no message")
-            self.sock.settimeout(left)
-            data = self.sock.recv(65536)
-            if not data:
-                return None
-            self.parser.append_buffer(data)
-
-    def recv_type(self, msg_type: bytes) -> simplefix.FixMessage:
-        while True:
-            msg = self.recv()
-            assert msg is not None, "connection closed"
-            assert msg.get(35) != b"3", f"session Reject: {msg}"
-            if msg.get(35) == msg_type:
-                return msg
-
-    def logon(self, username: str = "demo", password: str = "demo") -> simplefix.FixMessage | None:
-        self.send("A", [(98, "0"), (108, "30"), (141, "Y"), (553, username), (554, password)])
-        return self.recv()
-
-    def order(self, cl: str, side: str, qty: int, price: str, symbol: str = "ACME", **extra: str) -> None:
-        fields = [(11, cl), (55, symbol), (54, side), (38, str(qty)), (40, "2"), (44, price), (59, "1")]
-        fields += [(int(k[1:]), v) for k, v in extra.items()]
-        self.send("D", fields)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def _client(gw: Gateway, comp_id: str, user: str = "demo") -> Client:
-    c = Client(gw.fix_port, comp_id)
-    msg = c.logon(user, user)
-    assert msg is not None and msg.get(35) == b"A"
-    return c
+__all__ = ["gateway"]  # the fixture is used by name
 
 
 def test_logon_ok_and_bad_password(gateway: Gateway) -> None:
-    c = _client(gateway, "C_LOGON")
+    c = logged_on(gateway, "C_LOGON")
     c.close()
     bad = Client(gateway.fix_port, "C_BAD")
     msg = bad.logon("demo", "wrong")
@@ -131,8 +25,8 @@ def test_logon_ok_and_bad_password(gateway: Gateway) -> None:
 
 
 def test_order_ack_trade_cancel(gateway: Gateway) -> None:
-    a = _client(gateway, "C_A", "demo")
-    b = _client(gateway, "C_B", "demo2")
+    a = logged_on(gateway, "C_A", "demo")
+    b = logged_on(gateway, "C_B", "demo2")
     a.order("A1", "1", 10, "100.00", a1="DEMO1")
     ack = a.recv_type(b"8")
     assert ack.get(150) == b"0" and ack.get(39) == b"0" and ack.get(11) == b"A1" and ack.get(151) == b"10"
@@ -157,7 +51,7 @@ def test_order_ack_trade_cancel(gateway: Gateway) -> None:
 
 
 def test_unknown_symbol_off_tick_and_wrong_account(gateway: Gateway) -> None:
-    c = _client(gateway, "C_REJ")
+    c = logged_on(gateway, "C_REJ")
     c.order("U1", "1", 1, "1.00", symbol="NOPE")
     j = c.recv_type(b"j")
     assert j.get(380) == b"2" and j.get(379) == b"U1"

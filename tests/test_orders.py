@@ -41,9 +41,7 @@ def test_instrument_defaults_min_one_lot_max_unbounded() -> None:
     s.submit("X", 4, "a", "buy", big, 9, expect=[E("accepted", qty=big)])
     eng2 = Engine()
     eng2.add_instrument("Y")  # tick 1, lot 1
-    Script(eng2).submit(
-        "Y", 1, "a", "buy", 1, -5, expect=[E("accepted", price=-5)]
-    )  # negative prices are prices
+    Script(eng2).submit("Y", 1, "a", "buy", 1, -5, expect=[E("accepted", price=-5)])  # negative prices are prices
 
 
 def test_same_order_id_in_different_instruments_is_independent(s: Script) -> None:
@@ -272,8 +270,7 @@ def test_fok_counts_iceberg_reserve(s: Script) -> None:
         50,
         100,
         tif="fok",
-        expect=[E("accepted")]
-        + [E("trade", maker_order_id=1, qty=5, leaves_qty=50 - 5 * i) for i in range(1, 11)],
+        expect=[E("accepted")] + [E("trade", maker_order_id=1, qty=5, leaves_qty=50 - 5 * i) for i in range(1, 11)],
     )
     assert s.eng.bbo("ACME") == (None, None)
 
@@ -445,15 +442,11 @@ def test_duplicate_order_id_and_reuse_of_finished_ids(s: Script) -> None:
     s.submit("ACME", 2, "a", "buy", 5, type="stop", stop_price=150, expect=[E("accepted")])
     s.submit("ACME", 2, "a", "sell", 5, 300, expect=[rejected("duplicate_order_id", order_id=2)])
     # duplicate_order_id comes before invalid_order and the quantity checks.
-    s.submit(
-        "ACME", 1, "a", "buy", 0, 100, post_only=True, tif="ioc", expect=[rejected("duplicate_order_id")]
-    )
+    s.submit("ACME", 1, "a", "buy", 0, 100, post_only=True, tif="ioc", expect=[rejected("duplicate_order_id")])
     # Ids of finished orders (cancelled, filled, ioc-cancelled, rejected) may be reused.
     s.cancel("ACME", 1, expect=[E("cancelled", reason="user")])
     s.rest("ACME", 1, "a", "buy", 5, 100)
-    s.submit(
-        "ACME", 3, "b", "sell", 5, 100, expect=[E("accepted"), E("trade", maker_order_id=1, leaves_qty=0)]
-    )
+    s.submit("ACME", 3, "b", "sell", 5, 100, expect=[E("accepted"), E("trade", maker_order_id=1, leaves_qty=0)])
     s.submit("ACME", 1, "c", "sell", 1, 90, tif="ioc", expect=[E("accepted"), E("cancelled", reason="ioc")])
     s.rest("ACME", 1, "c", "sell", 1, 90)
     s.rest("ACME", 3, "c", "sell", 1, 91)
@@ -472,9 +465,7 @@ def test_quantity_rejects(s: Script) -> None:
     # The checks apply to every order type.
     s.submit("LOT", 3, "a", "sell", 10, type="market", expect=[rejected("qty_below_min")])
     s.submit("LOT", 3, "a", "sell", 15, type="stop", stop_price=50, expect=[rejected("qty_off_lot")])
-    s.submit(
-        "LOT", 3, "a", "sell", 2000, 50, type="stop_limit", stop_price=50, expect=[rejected("qty_above_max")]
-    )
+    s.submit("LOT", 3, "a", "sell", 2000, 50, type="stop_limit", stop_price=50, expect=[rejected("qty_above_max")])
 
 
 def test_invalid_display(s: Script) -> None:
@@ -522,18 +513,12 @@ def test_price_off_tick_and_overflow_price(s: Script) -> None:
     s.submit("LOT", 1, "a", "buy", 20, 101, expect=[rejected("price_off_tick")])
     s.submit("LOT", 1, "a", "buy", 20, -3, expect=[rejected("price_off_tick")])
     s.submit("LOT", 1, "a", "buy", 20, type="stop", stop_price=102, expect=[rejected("price_off_tick")])
-    s.submit(
-        "LOT", 1, "a", "buy", 20, 100, type="stop_limit", stop_price=102, expect=[rejected("price_off_tick")]
-    )
-    s.submit(
-        "LOT", 1, "a", "buy", 20, 101, type="stop_limit", stop_price=100, expect=[rejected("price_off_tick")]
-    )
+    s.submit("LOT", 1, "a", "buy", 20, 100, type="stop_limit", stop_price=102, expect=[rejected("price_off_tick")])
+    s.submit("LOT", 1, "a", "buy", 20, 101, type="stop_limit", stop_price=100, expect=[rejected("price_off_tick")])
     s.submit("LOT", 1, "a", "buy", 20, -5, expect=[E("accepted", price=-5)])
     s.submit("ACME", 1, "a", "buy", 1, I64_MIN, expect=[rejected("overflow")])
     s.submit("ACME", 1, "a", "buy", 1, type="stop", stop_price=I64_MIN, expect=[rejected("overflow")])
-    s.submit(
-        "ACME", 1, "a", "buy", 1, I64_MIN, type="stop_limit", stop_price=5, expect=[rejected("overflow")]
-    )
+    s.submit("ACME", 1, "a", "buy", 1, I64_MIN, type="stop_limit", stop_price=5, expect=[rejected("overflow")])
     s.submit("ACME", 1, "a", "sell", 1, I64_MAX, expect=[E("accepted", price=I64_MAX)])
     s.submit("ACME", 2, "a", "buy", 1, I64_MIN + 1, expect=[E("accepted", price=I64_MIN + 1)])
     assert s.eng.bbo("ACME") == ((I64_MIN + 1, 1), (I64_MAX, 1))
@@ -551,9 +536,7 @@ def test_price_band(s: Script) -> None:
     s.submit("BAND", 2, "a", "buy", 1, 90, expect=[E("accepted")])
     s.submit("BAND", 3, "a", "sell", 1, 110, expect=[E("accepted")])
     # The limit price of a stop-limit is checked; the stop price is not; market orders are not.
-    s.submit(
-        "BAND", 4, "a", "buy", 1, 150, type="stop_limit", stop_price=105, expect=[rejected("price_band")]
-    )
+    s.submit("BAND", 4, "a", "buy", 1, 150, type="stop_limit", stop_price=105, expect=[rejected("price_band")])
     s.submit("BAND", 4, "a", "buy", 1, 105, type="stop_limit", stop_price=500, expect=[E("accepted")])
     s.submit("BAND", 5, "a", "buy", 1, type="stop", stop_price=500, expect=[E("accepted")])
     s.submit("BAND", 6, "b", "buy", 1, type="market", expect=[E("accepted"), E("trade", price=110)])
@@ -865,20 +848,15 @@ def test_state_hash_differs_for_different_states() -> None:
     hashes = {name: build(route).state_hash() for name, route in variants.items()}
     assert len(set(hashes.values())) == len(hashes), hashes
     # Last trade price is state too.
-    a = build(
-        [("submit", ("ACME", 1, "x", "buy", 1, 100), {}), ("submit", ("ACME", 2, "y", "sell", 1, 100), {})]
-    )
-    b = build(
-        [("submit", ("ACME", 1, "x", "buy", 1, 101), {}), ("submit", ("ACME", 2, "y", "sell", 1, 101), {})]
-    )
+    a = build([("submit", ("ACME", 1, "x", "buy", 1, 100), {}), ("submit", ("ACME", 2, "y", "sell", 1, 100), {})])
+    b = build([("submit", ("ACME", 1, "x", "buy", 1, 101), {}), ("submit", ("ACME", 2, "y", "sell", 1, 101), {})])
     assert a.depth("ACME") == b.depth("ACME") == ([], [])
     assert a.state_hash() != b.state_hash()
 
 
 def test_state_hash_is_deterministic_across_engines() -> None:
     route: list[Step] = [
-        ("submit", ("ACME", i, f"acc{i % 3}", "buy" if i % 2 else "sell", i, 100 + i % 5), {})
-        for i in range(1, 30)
+        ("submit", ("ACME", i, f"acc{i % 3}", "buy" if i % 2 else "sell", i, 100 + i % 5), {}) for i in range(1, 30)
     ]
     assert build(route).state_hash() == build(route).state_hash()
 
@@ -917,9 +895,7 @@ def test_clone_is_independent(s: Script) -> None:
     assert c.order("ACME", 1) is not None
     # The same command on equal engines gives equal events.
     d = s.eng.clone()
-    assert d.submit("ACME", 5, "x", "sell", 1, 100, ts=3) == s.eng.submit(
-        "ACME", 5, "x", "sell", 1, 100, ts=3
-    )
+    assert d.submit("ACME", 5, "x", "sell", 1, 100, ts=3) == s.eng.submit("ACME", 5, "x", "sell", 1, 100, ts=3)
     assert d.state_hash() == s.eng.state_hash()
     c.check_invariants()
     d.check_invariants()

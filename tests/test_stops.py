@@ -176,12 +176,8 @@ def test_stop_limit_iceberg_rests_as_iceberg(s: Script) -> None:
 def test_stop_fok_when_triggered(s: Script) -> None:
     s.rest("ACME", 1, "m", "sell", 3, 105)
     s.submit("ACME", 10, "st", "buy", 5, type="stop", stop_price=100, tif="fok", expect=[E("accepted")])
-    s.submit(
-        "ACME", 11, "st", "buy", 3, 104, type="stop_limit", stop_price=100, tif="fok", expect=[E("accepted")]
-    )
-    s.submit(
-        "ACME", 12, "st", "buy", 3, 105, type="stop_limit", stop_price=100, tif="fok", expect=[E("accepted")]
-    )
+    s.submit("ACME", 11, "st", "buy", 3, 104, type="stop_limit", stop_price=100, tif="fok", expect=[E("accepted")])
+    s.submit("ACME", 12, "st", "buy", 3, 105, type="stop_limit", stop_price=100, tif="fok", expect=[E("accepted")])
     events = s.trade_at("ACME", 100)
     assert [(e.kind, e.order_id, e.reason) for e in events[2:]] == [
         ("triggered", 10, None),
@@ -363,9 +359,7 @@ def test_amend_waiting_stop_fields(s: Script) -> None:
     s.amend("LOT", 10, qty=40, expect=[E("amended", order_id=10, qty=40, leaves_qty=40, price=150)])
     s.amend("LOT", 10, price=155, expect=[E("amended", price=155, qty=40)])
     s.amend("LOT", 10, stop_price=125, expect=[E("amended", price=155)])
-    s.amend(
-        "LOT", 10, qty=20, price=140, stop_price=130, expect=[E("amended", price=140, qty=20, leaves_qty=20)]
-    )
+    s.amend("LOT", 10, qty=20, price=140, stop_price=130, expect=[E("amended", price=140, qty=20, leaves_qty=20)])
     o = s.eng.order("LOT", 10)
     assert o is not None
     assert (o.qty, o.leaves_qty, o.price, o.stop_price, o.status) == (20, 20, 140, 130, "pending_trigger")
@@ -381,9 +375,7 @@ def test_amend_waiting_stop_fields(s: Script) -> None:
     o = s.eng.order("LOT", 11)
     assert o is not None and (o.qty, o.stop_price, o.price) == (30, 45, None)
     # qty at or below the filled quantity (0) cancels it.
-    s.amend(
-        "LOT", 11, qty=0, expect=[E("cancelled", order_id=11, reason="amend_filled", qty=30, leaves_qty=0)]
-    )
+    s.amend("LOT", 11, qty=0, expect=[E("cancelled", order_id=11, reason="amend_filled", qty=30, leaves_qty=0)])
 
 
 def test_amend_stop_price_on_a_resting_order_is_invalid(s: Script) -> None:
@@ -420,9 +412,7 @@ def test_amended_stop_triggers_at_once_if_due(s: Script) -> None:
             E("cancelled", reason="no_liquidity"),
         ],
     )
-    s.amend(
-        "ACME", 2, stop_price=100, expect=[E("amended", order_id=2, price=90), E("triggered", order_id=2)]
-    )
+    s.amend("ACME", 2, stop_price=100, expect=[E("amended", order_id=2, price=90), E("triggered", order_id=2)])
     o = s.eng.order("ACME", 2)
     assert o is not None and o.status == "new" and o.price == 90
 

@@ -125,9 +125,7 @@ def test_decrement_incoming_smaller(s: Script) -> None:
         stp="decrement",
         expect=[
             E("accepted"),
-            E(
-                "cancelled", order_id=1, reason="stp", qty=3, leaves_qty=2
-            ),  # the reduction of the resting order
+            E("cancelled", order_id=1, reason="stp", qty=3, leaves_qty=2),  # the reduction of the resting order
             E("cancelled", order_id=10, reason="stp", qty=3, leaves_qty=0),
         ],
     )
@@ -151,9 +149,7 @@ def test_decrement_incoming_larger_keeps_matching(s: Script) -> None:
         expect=[
             E("accepted"),
             E("cancelled", order_id=1, reason="stp", qty=5, leaves_qty=0),
-            E(
-                "cancelled", order_id=10, reason="stp", qty=5, leaves_qty=3
-            ),  # the reduction of the incoming order
+            E("cancelled", order_id=10, reason="stp", qty=5, leaves_qty=3),  # the reduction of the incoming order
             E("trade", order_id=10, maker_order_id=2, qty=3, leaves_qty=0, maker_leaves_qty=2),
         ],
     )

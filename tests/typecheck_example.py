@@ -31,9 +31,7 @@ def main() -> None:
     assert acme == eng.instrument_id("ACME") == 0
 
     eng.submit("ACME", order_id=1, account="acc-1", side="buy", qty=10, price=100, ts=1)
-    evs: list[Event] = eng.submit(
-        "ACME", order_id=2, account="acc-2", side="sell", qty=4, type="market", ts=2
-    )
+    evs: list[Event] = eng.submit("ACME", order_id=2, account="acc-2", side="sell", qty=4, type="market", ts=2)
     assert fills(evs) == [(100, 4)]
     maker: int | None = evs[-1].maker_order_id
     assert maker == 1
