@@ -24,6 +24,7 @@ from typing import Final
 from pyengine._engine import Engine, Event
 from pyengine.fix import FixMessage
 from pyengine.gateway.config import GatewayConfig, Instrument, User
+from pyengine.gateway.risk import KillSwitch, RiskGate, RiskReject
 
 __all__ = ["OrderRouter", "OrderState", "Outbound"]
 
@@ -33,6 +34,10 @@ Outbound = tuple[str, str, Fields]
 
 ORD_TYPES: Final = {"1": "market", "2": "limit", "3": "stop", "4": "stop_limit"}
 TIFS: Final = {"0": "gtc", "1": "gtc", "3": "ioc", "4": "fok"}
+#: SelfTradePreventionMode (tag 7928, user-defined range): what happens when the order would trade with an
+#: order of its own account. Absent = no prevention.
+STP_TAG: Final = 7928
+STP_MODES: Final = {"N": "cancel_newest", "O": "cancel_oldest", "B": "cancel_both", "D": "decrement"}
 SIDES: Final = {"1": "buy", "2": "sell"}
 _FIX_SIDE: Final = {"buy": "1", "sell": "2"}
 
@@ -66,14 +71,23 @@ class OrderState:
 @dataclass
 class _SessionOrders:
     by_cl_ord_id: dict[str, int] = field(default_factory=dict)
+    live: set[int] = field(default_factory=set)  # order ids not done yet, for cancel-on-disconnect
 
 
 class OrderRouter:
     """Maps FIX application messages of authenticated sessions onto one :class:`Engine`."""
 
-    def __init__(self, engine: Engine, config: GatewayConfig, *, first_order_id: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        config: GatewayConfig,
+        *,
+        first_order_id: int | None = None,
+        kill_switch: KillSwitch | None = None,
+    ) -> None:
         self.engine = engine
         self.config = config
+        self.risk = RiskGate(config, kill_switch or KillSwitch(config.journal.data_dir / "kill_switch.json"))
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in config.instruments}
         # Internal order ids are unique across restarts: start from the clock in microseconds.
         self._next_order_id = first_order_id if first_order_id is not None else time.time_ns() // 1000
@@ -82,6 +96,7 @@ class OrderRouter:
         self._sessions: dict[str, _SessionOrders] = {}
         self.orders_received = 0
         self.events = 0
+        self.risk_rejects = 0
 
     # --- entry point ------------------------------------------------------------------------------
 
@@ -135,13 +150,31 @@ class OrderRouter:
             display_qty = _get_int(msg, 111, "MaxFloor")
             price = _price(inst, msg, 44, "Price")
             stop_px = _price(inst, msg, 99, "StopPx")
-        except _Reject as r:
+            stp_code = msg.get(STP_TAG)
+            stp = STP_MODES.get(stp_code or "", "none")
+            if stp_code is not None and stp_code not in STP_MODES:
+                raise _Reject(f"unsupported SelfTradePreventionMode({STP_TAG}) {stp_code!r} (N, O, B or D)")
+            self.risk.check_order(
+                account,
+                inst,
+                qty,
+                price,
+                stop_px,
+                last_trade=self.engine.last_trade_price(symbol),
+                far_touch=self._far_touch(symbol, side) if price is None else None,
+                new_order=True,
+            )
+        except (_Reject, RiskReject) as r:
+            if isinstance(r, RiskReject):
+                self.risk_rejects += 1
             return [(session, "8", self._reject_fields(cl_ord_id, symbol, side_code, msg, r.text, r.reason))]
         order_id = self._next_order_id
         self._next_order_id += 1
         state = OrderState(order_id, session, cl_ord_id, symbol, side, account, qty)
         orders.by_cl_ord_id[cl_ord_id] = order_id
         self.orders[order_id] = state
+        orders.live.add(order_id)
+        self.risk.opened(account)
         try:
             events = self.engine.submit(
                 symbol,
@@ -155,10 +188,10 @@ class OrderRouter:
                 post_only=post_only,
                 display_qty=display_qty,
                 stop_price=stop_px,
+                stp=stp,
             )
         except ValueError as e:  # the engine refused the arguments (e.g. a market order with a price)
-            state.done = True
-            state.status = "8"
+            self._finish(state, "8")
             return [(session, "8", self._reject_fields(cl_ord_id, symbol, side_code, msg, str(e), 99, order_id))]
         return self._events(events)
 
@@ -242,6 +275,21 @@ class OrderRouter:
             return reject(99, f"OrderQty(38) {qty} is below CumQty {state.cum_qty}")
         if qty is None and price is None and stop_px is None:
             return reject(99, "nothing to replace: OrderQty(38), Price(44) or StopPx(99) required")
+        live = self.engine.order(state.symbol, order_id)
+        try:
+            self.risk.check_order(
+                state.account,
+                inst,
+                qty if qty is not None else state.qty,
+                price if price is not None else (live.price if live is not None else None),
+                stop_px,
+                last_trade=self.engine.last_trade_price(state.symbol),
+                far_touch=None,
+                new_order=False,
+            )
+        except RiskReject as r:
+            self.risk_rejects += 1
+            return reject(99, r.text)
         try:
             events = self.engine.amend(state.symbol, order_id, qty=qty, price=price, stop_price=stop_px)
         except ValueError as e:
@@ -268,7 +316,7 @@ class OrderRouter:
             state.qty = qty if qty is not None else ev.qty
             leaves = ev.leaves_qty if ev.kind == "amended" else 0
             if leaves == 0:
-                state.status, state.done = ("2" if state.cum_qty else "4"), True
+                self._finish(state, "2" if state.cum_qty else "4")
             else:
                 state.status = "1" if state.cum_qty else "0"
             extra: Fields = [(41, orig)]
@@ -388,7 +436,7 @@ class OrderRouter:
                     self._fill(maker, ev.qty, ev.price, ev.maker_leaves_qty or 0)
                     out.append(self._report(maker, "F", ev, last=(ev.price, ev.qty), maker=True))
             elif kind == "cancelled":
-                state.status, state.done = "4", True
+                self._finish(state, "4")
                 extra: Fields = []
                 cl = state.cl_ord_id
                 if cancel_ids is not None and ev.reason == "user":
@@ -398,7 +446,7 @@ class OrderRouter:
                     extra.append((58, ev.reason))
                 out.append(self._report(state, "4", ev, leaves=0, cl_ord_id=cl, extra=extra))
             elif kind == "rejected":
-                state.status, state.done = "8", True
+                self._finish(state, "8")
                 extra = [(103, 99), (58, ev.reason or "rejected")]
                 out.append(self._report(state, "8", ev, leaves=0, extra=extra))
             elif kind == "triggered":
@@ -406,12 +454,29 @@ class OrderRouter:
             # other kinds (e.g. amendments) are not reported by this slice
         return out
 
-    @staticmethod
-    def _fill(state: OrderState, qty: int, price: int, leaves: int) -> None:
+    def _fill(self, state: OrderState, qty: int, price: int, leaves: int) -> None:
         state.cum_qty += qty
         state.notional += qty * price
-        state.status = "2" if leaves == 0 else "1"
-        state.done = leaves == 0
+        if leaves == 0:
+            self._finish(state, "2")
+        else:
+            state.status = "1"
+
+    def _finish(self, state: OrderState, status: str) -> None:
+        """The order is done (filled, cancelled, rejected): it stops counting as open."""
+        state.status = status
+        if not state.done:
+            state.done = True
+            self.risk.closed(state.account)
+            orders = self._sessions.get(state.session)
+            if orders is not None:
+                orders.live.discard(state.order_id)
+
+    def _far_touch(self, symbol: str, side: str) -> int | None:
+        """The best opposite price a market order would meet first (None when that side is empty)."""
+        bid, ask = self.engine.bbo(symbol)
+        quote = ask if side == "buy" else bid
+        return quote[0] if quote is not None else None
 
     def _exec_id(self) -> str:
         self._next_exec += 1
@@ -499,6 +564,45 @@ class OrderRouter:
             fields.append((379, ref_id))
         fields += [(380, reason), (58, text)]
         return (session, "j", fields)
+
+    # --- kill switch, cancel-on-disconnect, throttling ---------------------------------------------
+
+    def kill(self, account: str) -> tuple[int, list[Outbound]]:
+        """Disable ``account`` (persisted) and cancel all its orders, stops included; (cancelled, reports)."""
+        if account not in self.risk.limits:
+            raise KeyError(account)
+        self.risk.kill_switch.set(account, True)
+        events = self.engine.mass_cancel(account)
+        return sum(1 for ev in events if ev.kind == "cancelled"), self._events(events)
+
+    def enable(self, account: str) -> None:
+        if account not in self.risk.limits:
+            raise KeyError(account)
+        self.risk.kill_switch.set(account, False)
+
+    def cancel_session_orders(self, session: str) -> list[Outbound]:
+        """Cancel every live order the session entered (cancel-on-disconnect); reports go to the owners."""
+        orders = self._sessions.get(session)
+        if orders is None:
+            return []
+        out: list[Outbound] = []
+        for order_id in sorted(orders.live):  # sorted: the journal order must not depend on set iteration
+            state = self.orders[order_id]
+            out.extend(self._events(self.engine.cancel(state.symbol, order_id)))
+        return out
+
+    def throttled(self, session: str, msg: FixMessage, text: str) -> Outbound:
+        """The answer to an application message refused by the session's rate limit."""
+        t = msg.msg_type
+        cl_ord_id = msg.get(11) or ""
+        if t == "D" and cl_ord_id:
+            fields = self._reject_fields(cl_ord_id, msg.get(55) or "", msg.get(54) or "", msg, text, 99)
+            return (session, "8", fields)
+        if t in ("F", "G") and cl_ord_id:
+            return self._cancel_reject(
+                session, cl_ord_id, msg.get(41) or "", None, "8", 99, text, response_to=1 if t == "F" else 2
+            )
+        return self._business_reject(session, msg, 0, text, ref_id=cl_ord_id or None)
 
     def forget_session(self, session: str) -> None:
         """Drop a session's ClOrdID map (e.g. on a sequence reset); orders stay known to the engine."""

@@ -1,18 +1,22 @@
-"""The gateway's network server: FIX 4.4 acceptor and a minimal HTTP endpoint on asyncio (uvloop if installed).
+"""The gateway's network server: FIX 4.4 acceptor and an HTTP endpoint on asyncio (uvloop if installed).
 
 One :class:`Gateway` owns the engine (journal under ``<data_dir>/engine``), the FIX listener and the HTTP
 listener. Everything written to a FIX client goes through one outbox flushed once per event-loop iteration:
 the flush calls ``Engine.commit()`` first, so an ExecutionReport is never written before its command is in
 the journal (group commit).
 
-HTTP: ``GET /health`` (JSON) and ``GET /metrics`` (Prometheus text).
+Per session: a token bucket (the user's ``rate_limit``/``rate_burst``) admits application messages; one over
+the limit is answered with a reject whose text starts ``rate_limit:``, and a session that keeps flooding
+(:data:`MAX_THROTTLED_IN_A_ROW` refusals without an admitted message between) is logged out. A user with
+``cancel_on_disconnect`` has the orders its session entered cancelled when the connection ends.
+
+HTTP: see :mod:`pyengine.gateway.httpapi` (health, metrics, the admin kill switch).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import signal
@@ -24,13 +28,16 @@ from pyengine._engine import Engine
 from pyengine.fix import FixFramer
 from pyengine.gateway.auth import verify_password
 from pyengine.gateway.config import GatewayConfig, User
+from pyengine.gateway.httpapi import AdminActions, HttpApi
 from pyengine.gateway.orders import OrderRouter, Outbound
+from pyengine.gateway.risk import KillSwitch, TokenBucket
 from pyengine.gateway.seqstore import SeqStore
 from pyengine.gateway.session import Deliver, Disconnect, FixSession, Send
 
 __all__ = ["SENDER_COMP_ID", "Gateway", "run"]
 
 SENDER_COMP_ID: Final = "PYENGINE"
+MAX_THROTTLED_IN_A_ROW: Final = 1000
 _COMP_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _log = logging.getLogger(__name__)
 
@@ -41,6 +48,8 @@ class _Connection:
         self.session: FixSession | None = None
         self.key = ""
         self.user: User | None = None
+        self.bucket: TokenBucket | None = None
+        self.throttled_in_a_row = 0
 
 
 class Gateway:
@@ -62,6 +71,8 @@ class Gateway:
         self._dirty = False
         self._timer: asyncio.Task[None] | None = None
         self._started = time.time()
+        self.throttled = 0
+        self.cancelled_on_disconnect = 0
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -76,10 +87,21 @@ class Gateway:
                 )
         eng.commit()
         self.engine = eng
-        self.router = OrderRouter(eng, self.config)
+        self.router = OrderRouter(eng, self.config, kill_switch=KillSwitch(self.data_dir / "kill_switch.json"))
         fix, http = self.config.fix, self.config.http
+        api = HttpApi(
+            AdminActions(
+                health=self.health,
+                metrics=self.metrics_text,
+                authenticate=self._authenticate,
+                authenticate_token=self._authenticate_token,
+                kill=self.kill,
+                enable=self.enable,
+                disabled=lambda: sorted(self.router.risk.kill_switch.disabled) if self.router else [],
+            )
+        )
         self._fix_server = await asyncio.start_server(self._on_fix, fix.host, fix.port)
-        self._http_server = await asyncio.start_server(self._on_http, http.host, http.port)
+        self._http_server = await asyncio.start_server(api.handle, http.host, http.port)
         self.fix_port = self._fix_server.sockets[0].getsockname()[1]
         self.http_port = self._http_server.sockets[0].getsockname()[1]
         self._timer = asyncio.create_task(self._tick())
@@ -130,6 +152,12 @@ class Gateway:
         if conn.session is not None and self._conns.get(conn.key) is conn:
             del self._conns[conn.key]
             conn.session.store.close()
+            if conn.user is not None and conn.user.cancel_on_disconnect and self.router is not None:
+                out = self.router.cancel_session_orders(conn.key)
+                self.cancelled_on_disconnect += sum(1 for o in out if o[0] == conn.key)
+                self._dirty = True
+                self._route(out)
+                self._flush()
         self._all.discard(conn)
         if not conn.writer.is_closing():
             conn.writer.close()
@@ -142,6 +170,26 @@ class Gateway:
         except KeyError:
             return None
         return user if verify_password(password, user.password_hash) else None
+
+    def _authenticate_token(self, token: str) -> User | None:
+        return None
+
+    # --- admin ------------------------------------------------------------------------------------
+
+    async def kill(self, account: str) -> int:
+        """Kill switch: disable ``account`` and cancel its orders; returns once the cancels are durable."""
+        assert self.router is not None
+        cancelled, out = self.router.kill(account)
+        _log.warning("kill switch: account %s disabled, %d orders cancelled", account, cancelled)
+        self._dirty = True
+        self._route(out)
+        self._flush()
+        return cancelled
+
+    def enable(self, account: str) -> None:
+        assert self.router is not None
+        self.router.enable(account)
+        _log.warning("kill switch: account %s re-enabled", account)
 
     def _apply(self, conn: _Connection, actions: list[Send | Deliver | Disconnect]) -> bool:
         """Carry out session actions; False once the session disconnected."""
@@ -156,12 +204,31 @@ class Gateway:
                     assert isinstance(user, User)
                     conn.user = user
                 assert self.router is not None
+                if conn.bucket is None:
+                    conn.bucket = TokenBucket(conn.user.rate_limit, conn.user.rate_burst)
+                if not conn.bucket.take():
+                    if not self._throttle(conn, action):
+                        return False
+                    continue
+                conn.throttled_in_a_row = 0
                 self._dirty = True
                 self._route(self.router.handle(conn.key, conn.user, action.msg))
             else:
                 self._flush()
                 return False
         return not session.closed
+
+    def _throttle(self, conn: _Connection, action: Deliver) -> bool:
+        """Refuse a message over the rate limit; False once the session is logged out for flooding."""
+        assert conn.session is not None and conn.user is not None and self.router is not None
+        self.throttled += 1
+        conn.throttled_in_a_row += 1
+        if conn.throttled_in_a_row > MAX_THROTTLED_IN_A_ROW:
+            _log.warning("session %s logged out: %d messages over its rate limit", conn.key, conn.throttled_in_a_row)
+            return self._apply(conn, conn.session.logout("rate_limit: too many messages over the rate limit"))
+        text = f"rate_limit: more than {conn.user.rate_limit:g} messages/s (burst {conn.user.rate_burst})"
+        self._route([self.router.throttled(conn.key, action.msg, text)])
+        return True
 
     def _route(self, outbound: list[Outbound]) -> None:
         for key, msg_type, fields in outbound:
@@ -232,8 +299,18 @@ class Gateway:
 
     # --- HTTP -------------------------------------------------------------------------------------
 
+    def health(self) -> dict[str, object]:
+        eng = self.engine
+        return {
+            "status": "ok",
+            "sessions": len(self._conns),
+            "journal_seq": eng.journal_seq if eng else None,
+            "uptime_s": round(time.time() - self._started, 3),
+        }
+
     def metrics_text(self) -> str:
         eng, router = self.engine, self.router
+        risk = router.risk if router else None
         lines = [
             "# TYPE pyengine_sessions gauge",
             f"pyengine_sessions {sum(1 for c in self._conns.values() if c.user is not None)}",
@@ -243,37 +320,16 @@ class Gateway:
             f"pyengine_events_total {router.events if router else 0}",
             "# TYPE pyengine_journal_seq gauge",
             f"pyengine_journal_seq {(eng.journal_seq or 0) if eng else 0}",
+            "# TYPE pyengine_risk_rejects_total counter",
+            f"pyengine_risk_rejects_total {router.risk_rejects if router else 0}",
+            "# TYPE pyengine_throttled_total counter",
+            f"pyengine_throttled_total {self.throttled}",
+            "# TYPE pyengine_cancelled_on_disconnect_total counter",
+            f"pyengine_cancelled_on_disconnect_total {self.cancelled_on_disconnect}",
+            "# TYPE pyengine_accounts_disabled gauge",
+            f"pyengine_accounts_disabled {len(risk.kill_switch.disabled) if risk else 0}",
         ]
         return "\n".join(lines) + "\n"
-
-    async def _on_http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5.0)
-            method, path, *_ = request.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
-            if method != "GET":
-                status, ctype, body = "405 Method Not Allowed", "text/plain", "method not allowed\n"
-            elif path == "/health":
-                eng = self.engine
-                payload = {
-                    "status": "ok",
-                    "sessions": len(self._conns),
-                    "journal_seq": eng.journal_seq if eng else None,
-                    "uptime_s": round(time.time() - self._started, 3),
-                }
-                status, ctype, body = "200 OK", "application/json", json.dumps(payload)
-            elif path == "/metrics":
-                status, ctype, body = "200 OK", "text/plain; version=0.0.4", self.metrics_text()
-            else:
-                status, ctype, body = "404 Not Found", "text/plain", "not found\n"
-            raw = body.encode()
-            head = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(raw)}\r\n"
-            head += "Connection: close\r\n\r\n"
-            writer.write(head.encode() + raw)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError, ConnectionError):
-            pass
-        finally:
-            writer.close()
 
 
 async def _serve(config: GatewayConfig) -> None:
