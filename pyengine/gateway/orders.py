@@ -24,6 +24,7 @@ from typing import Final
 from pyengine._engine import Engine, Event
 from pyengine.fix import FixMessage
 from pyengine.gateway.config import GatewayConfig, Instrument, User
+from pyengine.gateway.orderlog import OrderLog, OrderState
 from pyengine.gateway.risk import KillSwitch, RiskGate, RiskReject
 
 __all__ = ["OrderRouter", "OrderState", "Outbound"]
@@ -52,23 +53,6 @@ class _Reject(Exception):
 
 
 @dataclass
-class OrderState:
-    """What the gateway knows of one order it sent to the engine."""
-
-    order_id: int
-    session: str
-    cl_ord_id: str
-    symbol: str
-    side: str
-    account: str
-    qty: int
-    cum_qty: int = 0
-    notional: int = 0  # sum of price units * qty over fills, for AvgPx
-    status: str = "A"  # OrdStatus; A = pending new
-    done: bool = False
-
-
-@dataclass
 class _SessionOrders:
     by_cl_ord_id: dict[str, int] = field(default_factory=dict)
     live: set[int] = field(default_factory=set)  # order ids not done yet, for cancel-on-disconnect
@@ -84,6 +68,7 @@ class OrderRouter:
         *,
         first_order_id: int | None = None,
         kill_switch: KillSwitch | None = None,
+        order_log: OrderLog | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
@@ -97,6 +82,40 @@ class OrderRouter:
         self.orders_received = 0
         self.events = 0
         self.risk_rejects = 0
+        self.log = order_log
+        if order_log is not None:
+            self._restore(order_log)
+
+    # --- restart ------------------------------------------------------------------------------------
+
+    def _restore(self, log: OrderLog) -> None:
+        """Rebuild ClOrdID maps and open-order counts from the order log, reconciled with the engine."""
+        for state in log.states.values():
+            if not state.done:
+                live = self.engine.order(state.symbol, state.order_id)
+                if live is None:  # the log ran ahead of a journal that lost its tail: never acknowledged
+                    state.done = True
+                else:
+                    state.cum_qty = live.filled_qty
+                    self.risk.opened(state.account)
+                    self._sessions.setdefault(state.session, _SessionOrders()).live.add(state.order_id)
+            self.orders[state.order_id] = state
+        for session, cl_ord_id, order_id in log.aliases:
+            self._sessions.setdefault(session, _SessionOrders()).by_cl_ord_id[cl_ord_id] = order_id
+        for account in self.risk.limits:
+            for o in self.engine.open_orders(account):
+                if o.order_id not in self.orders:  # journaled, but its log lines were lost in a crash
+                    state = OrderState(o.order_id, "", str(o.order_id), o.symbol, o.side, o.account, o.qty)
+                    state.cum_qty, state.status = o.filled_qty, "1" if o.filled_qty else "0"
+                    self.orders[o.order_id] = state
+                    self.risk.opened(o.account)
+        if self.orders:
+            self._next_order_id = max(self._next_order_id, max(self.orders) + 1)
+
+    def _alias(self, orders: _SessionOrders, session: str, cl_ord_id: str, order_id: int) -> None:
+        orders.by_cl_ord_id[cl_ord_id] = order_id
+        if self.log is not None:
+            self.log.alias(session, cl_ord_id, order_id)
 
     # --- entry point ------------------------------------------------------------------------------
 
@@ -123,6 +142,8 @@ class OrderRouter:
         cl_ord_id = msg.get(11)
         if not cl_ord_id:
             return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
+        if not cl_ord_id.isprintable() or "\t" in cl_ord_id:
+            return [self._business_reject(session, msg, 0, "ClOrdID(11) must be printable characters")]
         symbol = msg.get(55) or ""
         inst = self.instruments.get(symbol)
         if inst is None:
@@ -171,7 +192,7 @@ class OrderRouter:
         order_id = self._next_order_id
         self._next_order_id += 1
         state = OrderState(order_id, session, cl_ord_id, symbol, side, account, qty)
-        orders.by_cl_ord_id[cl_ord_id] = order_id
+        self._alias(orders, session, cl_ord_id, order_id)
         self.orders[order_id] = state
         orders.live.add(order_id)
         self.risk.opened(account)
@@ -192,6 +213,8 @@ class OrderRouter:
             )
         except ValueError as e:  # the engine refused the arguments (e.g. a market order with a price)
             self._finish(state, "8")
+            if self.log is not None:
+                self.log.state(state)
             return [(session, "8", self._reject_fields(cl_ord_id, symbol, side_code, msg, str(e), 99, order_id))]
         return self._events(events)
 
@@ -223,7 +246,7 @@ class OrderRouter:
             return [self._cancel_reject(session, cl_ord_id, orig, state, state.status, 6, "duplicate ClOrdID")]
         if state.done:
             return [self._cancel_reject(session, cl_ord_id, orig, state, state.status, 0, "order is done")]
-        orders.by_cl_ord_id[cl_ord_id] = order_id
+        self._alias(orders, session, cl_ord_id, order_id)
         events = self.engine.cancel(state.symbol, order_id)
         out: list[Outbound] = []
         for ev in events:
@@ -311,7 +334,7 @@ class OrderRouter:
                 out.extend(self._events([ev]))
                 continue
             # Replaced: the new ClOrdID now names the order.
-            orders.by_cl_ord_id[cl_ord_id] = order_id
+            self._alias(orders, session, cl_ord_id, order_id)
             state.cl_ord_id = cl_ord_id
             state.qty = qty if qty is not None else ev.qty
             leaves = ev.leaves_qty if ev.kind == "amended" else 0
@@ -514,6 +537,8 @@ class OrderRouter:
         fields += [(151, leaves), (14, state.cum_qty), (6, avg), (60, _now())]
         if extra:
             fields += extra
+        if self.log is not None:
+            self.log.state(state)
         return (state.session, "8", fields)
 
     def _reject_fields(

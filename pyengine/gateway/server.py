@@ -29,10 +29,11 @@ from pyengine.fix import FixFramer
 from pyengine.gateway.auth import verify_password
 from pyengine.gateway.config import GatewayConfig, User
 from pyengine.gateway.httpapi import AdminActions, HttpApi
+from pyengine.gateway.orderlog import OrderLog
 from pyengine.gateway.orders import OrderRouter, Outbound
 from pyengine.gateway.risk import KillSwitch, TokenBucket
 from pyengine.gateway.seqstore import SeqStore
-from pyengine.gateway.session import Deliver, Disconnect, FixSession, Send
+from pyengine.gateway.session import Deliver, Disconnect, FixSession, Send, store_for_resend
 
 __all__ = ["SENDER_COMP_ID", "Gateway", "run"]
 
@@ -65,6 +66,8 @@ class Gateway:
         self._fix_server: asyncio.base_events.Server | None = None
         self._http_server: asyncio.base_events.Server | None = None
         self._conns: dict[str, _Connection] = {}  # logged-on (or logging-on) sessions by client CompID
+        self._offline: dict[str, SeqStore] = {}  # stores of disconnected sessions that reports were kept for
+        self.order_log: OrderLog | None = None
         self._all: set[_Connection] = set()
         self._outbox: list[tuple[_Connection, bytes]] = []
         self._flush_scheduled = False
@@ -87,7 +90,13 @@ class Gateway:
                 )
         eng.commit()
         self.engine = eng
-        self.router = OrderRouter(eng, self.config, kill_switch=KillSwitch(self.data_dir / "kill_switch.json"))
+        self.order_log = OrderLog(self.data_dir / "orders.log", fsync_every_flush=self.config.journal.fsync == "always")
+        self.router = OrderRouter(
+            eng,
+            self.config,
+            kill_switch=KillSwitch(self.data_dir / "kill_switch.json"),
+            order_log=self.order_log,
+        )
         fix, http = self.config.fix, self.config.http
         api = HttpApi(
             AdminActions(
@@ -125,10 +134,15 @@ class Gateway:
                 await self._timer
         for conn in list(self._all):
             self._close(conn)
+        for store in self._offline.values():
+            store.close()
+        self._offline.clear()
         if self.engine is not None:
             self.engine.commit()
             self.engine.close()
             self.engine = None
+        if self.order_log is not None:
+            self.order_log.close()
 
     # --- output: group commit ---------------------------------------------------------------------
 
@@ -143,6 +157,8 @@ class Gateway:
         if self._dirty and self.engine is not None:
             self.engine.commit()  # durable first, then acknowledge
             self._dirty = False
+            if self.order_log is not None:
+                self.order_log.flush()
         out, self._outbox = self._outbox, []
         for conn, data in out:
             if not conn.writer.is_closing():
@@ -234,9 +250,24 @@ class Gateway:
         for key, msg_type, fields in outbound:
             conn = self._conns.get(key)
             if conn is None or conn.session is None or conn.session.closed:
-                continue  # the owner is not connected: this slice does not store reports for later
-            with contextlib.suppress(RuntimeError):
+                self._keep_for_later(key, msg_type, fields)
+                continue
+            try:
                 self._queue(conn, conn.session.send_app(msg_type, fields))
+            except RuntimeError:  # connected but not logged on (yet, or any more)
+                store_for_resend(conn.session.store, SENDER_COMP_ID, key, msg_type, fields)
+
+    def _keep_for_later(self, key: str, msg_type: str, fields: list[tuple[int, str | int | bytes]]) -> None:
+        """A report for a session that is not connected goes into its store, for a resend after its next logon."""
+        if not _COMP_ID_RE.fullmatch(key):
+            return  # an order adopted from the journal without a session (see OrderRouter._restore)
+        store = self._offline.get(key)
+        if store is None:
+            store = self._offline[key] = SeqStore(self._session_dir(key), fsync=self.config.journal.fsync == "always")
+        store_for_resend(store, SENDER_COMP_ID, key, msg_type, fields)
+
+    def _session_dir(self, key: str) -> Path:
+        return self.data_dir / "sessions" / key
 
     def _open_session(self, conn: _Connection, first: bytes) -> bool:
         """Peek the client's SenderCompID (49) on its first message and create its FixSession."""
@@ -248,7 +279,9 @@ class Gateway:
         key = msg.get(49) or ""
         if not _COMP_ID_RE.fullmatch(key) or key in self._conns:
             raise ValueError(f"invalid or already connected SenderCompID {key!r}")
-        store = SeqStore(self.data_dir / "sessions" / key, fsync=self.config.journal.fsync == "always")
+        store = self._offline.pop(key, None)
+        if store is None:
+            store = SeqStore(self._session_dir(key), fsync=self.config.journal.fsync == "always")
         conn.key = key
         conn.session = FixSession(
             SENDER_COMP_ID,
@@ -296,6 +329,8 @@ class Gateway:
             for conn in list(self._all):
                 if conn.session is not None and not self._apply(conn, conn.session.on_timer()):
                     self._close(conn)
+            if self.order_log is not None and self.config.journal.fsync == "batch":
+                self.order_log.sync()  # bounds what a power loss can take from the ClOrdID map to ~1 s
 
     # --- HTTP -------------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ __all__ = [
     "FixSession",
     "Send",
     "SessionState",
+    "store_for_resend",
 ]
 
 ADMIN_MSG_TYPES: Final = frozenset({"0", "1", "2", "3", "4", "5", "A"})
@@ -48,6 +49,25 @@ _HEADER_TAGS: Final = frozenset({8, 9, 35, 49, 56, 34, 52, 43, 97, 122, 10})
 _NS: Final = 1_000_000_000
 
 Fields = list[tuple[int, str | int | bytes]]
+
+
+def store_for_resend(
+    store: SeqStore,
+    sender_comp_id: str,
+    target_comp_id: str,
+    msg_type: str,
+    fields: Sequence[tuple[int, str | int | bytes]],
+) -> None:
+    """Give an application message the session's next MsgSeqNum without sending it (the client is away).
+
+    When the client logs on again without resetting, our Logon's MsgSeqNum shows it the gap and its
+    ResendRequest is answered from the store like any other resend.
+    """
+    seq = store.next_out
+    raw = encode_fix(
+        msg_type, list(fields), seq=seq, sender=sender_comp_id, target=target_comp_id, sending_time_ns=time.time_ns()
+    )
+    store.store_outbound(seq, raw)
 
 
 @dataclass(frozen=True, slots=True)
