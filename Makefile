@@ -6,7 +6,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export CARGO_TERM_COLOR = never
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run bench bench-quick differential journal-bench clean
+.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run replay bench bench-quick differential journal-bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -41,7 +41,10 @@ core-is-pure-rust: ## Prove engine/ does not depend on pyo3
 		echo "engine/ must not depend on pyo3"; exit 1; \
 	else echo "engine/ has no pyo3 dependency"; fi
 
-run: install ## The main job: replay a benchmark workload through the engine and report
+run: install ## The main job: the FIX 4.4 gateway on embedded defaults (FIX 127.0.0.1:9878, HTTP :8080)
+	$(PYTHON) -m pyengine.gateway
+
+replay: install ## Replay a benchmark workload through the engine and report throughput and the state hash
 	$(PYTHON) -m pyengine run
 
 bench: install ## Full benchmark suite (core + Python), report in bench/results/
