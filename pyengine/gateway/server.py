@@ -26,9 +26,9 @@ from typing import Final
 
 from pyengine._engine import Engine
 from pyengine.fix import FixFramer
-from pyengine.gateway.auth import verify_password
 from pyengine.gateway.config import GatewayConfig, User
 from pyengine.gateway.httpapi import AdminActions, HttpApi
+from pyengine.gateway.jwt_auth import Authenticator, JwtError, JwtVerifier
 from pyengine.gateway.orderlog import OrderLog
 from pyengine.gateway.orders import OrderRouter, Outbound
 from pyengine.gateway.risk import KillSwitch, TokenBucket
@@ -76,11 +76,19 @@ class Gateway:
         self._started = time.time()
         self.throttled = 0
         self.cancelled_on_disconnect = 0
+        self.verifier = JwtVerifier(config.jwt) if config.jwt.jwks_url is not None else None
+        self.auth = Authenticator(config, self.verifier)
+        self._refreshing: asyncio.Future[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.verifier is not None:
+            try:  # a JWKS outage must not keep password logons out: tokens wait for the next refresh
+                await asyncio.get_running_loop().run_in_executor(None, self.verifier.load_keys)
+            except JwtError as e:
+                _log.error("JWKS %s: %s; JWT logons are refused until it loads", self.config.jwt.jwks_url, e)
         eng = Engine.open(self.data_dir / "engine", fsync=self.config.journal.fsync)
         present = set(eng.instruments())
         for inst in self.config.instruments:
@@ -181,14 +189,36 @@ class Gateway:
     # --- FIX --------------------------------------------------------------------------------------
 
     def _authenticate(self, username: str, password: str) -> User | None:
-        try:
-            user = self.config.user(username)
-        except KeyError:
-            return None
-        return user if verify_password(password, user.password_hash) else None
+        user = self.auth.authenticate(username, password)
+        if user is None:
+            _log.info("logon of %r refused: %s", username, self.auth.last_error)
+        return user
 
     def _authenticate_token(self, token: str) -> User | None:
-        return None
+        """An admin's bearer token (HTTP): the user named by a valid JWT."""
+        if self.verifier is None:
+            return None
+        try:
+            return self.config.user(self.verifier.verify(token).username)
+        except (JwtError, KeyError) as e:
+            _log.info("bearer token refused: %s", e)
+            return None
+
+    def _refresh_keys(self) -> None:
+        """Reload the JWKS in a worker thread when the verifier wants it (rotation, staleness); never blocks."""
+        if self.verifier is None or not self.verifier.refresh_wanted:
+            return
+        if self._refreshing is not None and not self._refreshing.done():
+            return
+
+        def reload() -> None:
+            assert self.verifier is not None
+            try:
+                self.verifier.maybe_refresh()
+            except JwtError as e:
+                _log.error("JWKS %s: %s", self.config.jwt.jwks_url, e)
+
+        self._refreshing = asyncio.get_running_loop().run_in_executor(None, reload)
 
     # --- admin ------------------------------------------------------------------------------------
 
@@ -331,6 +361,7 @@ class Gateway:
                     self._close(conn)
             if self.order_log is not None and self.config.journal.fsync == "batch":
                 self.order_log.sync()  # bounds what a power loss can take from the ClOrdID map to ~1 s
+            self._refresh_keys()
 
     # --- HTTP -------------------------------------------------------------------------------------
 
