@@ -7,12 +7,16 @@
     python -m pyengine.client replace --symbol ACME --orig-clordid ID --qty 5 --price 101.00
     python -m pyengine.client status --symbol ACME --clordid ID
     python -m pyengine.client watch --seconds 10
+    python -m pyengine.client interactive          # a prompt: buy/sell/cancel/replace/status/orders/quit
+    python -m pyengine.client load --sessions 10 --rate 5000 --duration 10
 
-Each command logs on, sends its request, prints each message received as one line, waits for the reply (or
+Each one-shot command logs on, sends its request, prints each message received as one line, waits for the reply (or
 ``--timeout``), logs out and exits 0; a reject, timeout or connection failure prints ``error: ...`` on
 stderr and exits 1 (2 for bad arguments). The password comes from ``--password``, else the environment
 variable ``PYENGINE_CLIENT_PASSWORD``, else ``demo``. ClOrdIDs stay known to the gateway per
 SenderCompID, so cancel/replace/status from a later run must use the same ``--sender-comp-id``.
+``interactive`` (alias ``shell``) keeps one session for many commands (:mod:`pyengine.client.interactive`);
+``load`` is the open-loop load generator (:mod:`pyengine.client.loadgen`).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from pyengine.client.fixclient import Fields, FixClient, FixClientError, describe, transact_time
-from pyengine.fix import FixMessage
+from pyengine.client.fixclient import Fields, FixClient, FixClientError, describe, reply_outcome, transact_time
+from pyengine.client.interactive import ClientShell
+from pyengine.client.loadgen import add_load_parser, run_load_command
 
 __all__ = ["PASSWORD_ENV", "main"]
 
@@ -115,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("watch", parents=[common], help="log on and print execution reports until Ctrl-C")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+
+    sub.add_parser(
+        "interactive",
+        aliases=["shell"],
+        parents=[common],
+        help="log on once and type orders, cancels, replaces and status requests at a prompt",
+    )
+    add_load_parser(sub)
     return parser
 
 
@@ -167,27 +180,6 @@ def _request(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple
     return "H", cl, fields
 
 
-def _outcome(msg: FixMessage, cl: str, seq: int, msg_type: str) -> str | None:
-    """None if ``msg`` is not the reply to our request; "" on success; else the failure message."""
-    t = msg.msg_type
-    if t == "3" and msg.get_int(45) == seq:
-        return f"session-level Reject: {msg.get(58) or describe(msg)}"
-    if t == "j" and (msg.get(379) == cl or msg.get_int(45) == seq):
-        return f"business reject: {msg.get(58) or describe(msg)}"
-    if t == "5":
-        return f"logged out by the gateway: {msg.get(58) or 'no reason given'}"
-    if t == "9" and msg.get(11) == cl:
-        return f"{'cancel' if msg_type == 'F' else 'replace'} rejected: {msg.get(58) or describe(msg)}"
-    if t == "8" and msg.get(11) == cl:
-        exec_type = msg.get(150)
-        if exec_type == "8":
-            return f"order rejected: {msg.get(58) or describe(msg)}"
-        if msg_type == "H" and msg.get(39) == "8" and msg.get(58):
-            return f"status request failed: {msg.get(58)}"
-        return ""
-    return None
-
-
 def _lookup_side(client: FixClient, args: argparse.Namespace) -> str:
     """The Side (54) of order ``--orig-clordid``, asked for with an OrderStatusRequest (H)."""
     orig = args.orig_clordid
@@ -213,16 +205,21 @@ def _lookup_side(client: FixClient, args: argparse.Namespace) -> str:
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.command == "load":
+        return run_load_command(args, parser)
     password = args.password
     if password is None:
         password = os.environ.get(PASSWORD_ENV, "demo")
-    request = None if args.command == "watch" else _request(args, parser)
+    session_only = args.command in ("watch", "interactive", "shell")
+    request = None if session_only else _request(args, parser)
     with FixClient(
         args.host, args.port, sender=args.sender_comp_id, target=args.target_comp_id, timeout=args.timeout
     ) as client:
         print(describe(client.logon(args.username, password)), flush=True)
         if request is None:
-            return _watch(client, args.seconds)
+            if args.command == "watch":
+                return _watch(client, args.seconds)
+            return ClientShell(client, args.timeout).run()
         msg_type, cl, fields = request
         if msg_type == "G" and args.side is None:
             fields.insert(3, (54, _lookup_side(client, args)))
@@ -237,7 +234,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 raise FixClientError(f"no reply to ClOrdID {cl} within {args.timeout:g}s")
             if msg.msg_type != "0":
                 print(describe(msg), flush=True)
-            result = _outcome(msg, cl, seq, msg_type)
+            result = reply_outcome(msg, cl, seq, msg_type)
         if result.startswith("logged out"):
             client.close()
             raise FixClientError(result)

@@ -17,6 +17,7 @@ message is meant to be shown to a user as is.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from datetime import UTC, datetime
 from types import TracebackType
@@ -24,7 +25,7 @@ from typing import Final
 
 from pyengine.fix import FixDisconnect, FixFramer, FixGarbled, FixMessage, FixSessionReject, encode_fix
 
-__all__ = ["MSG_NAMES", "FixClient", "FixClientError", "describe", "transact_time"]
+__all__ = ["MSG_NAMES", "FixClient", "FixClientError", "describe", "reply_outcome", "transact_time"]
 
 Fields = list[tuple[int, str | int | bytes]]
 
@@ -107,8 +108,36 @@ def describe(msg: FixMessage) -> str:
     return " ".join(parts)
 
 
+def reply_outcome(msg: FixMessage, cl: str, seq: int, msg_type: str) -> str | None:
+    """Whether ``msg`` answers our request ``msg_type`` (ClOrdID ``cl``, MsgSeqNum ``seq``).
+
+    None: not the answer; "": the request succeeded; otherwise the failure, as a message for the user.
+    """
+    t = msg.msg_type
+    if t == "3" and msg.get_int(45) == seq:
+        return f"session-level Reject: {msg.get(58) or describe(msg)}"
+    if t == "j" and (msg.get(379) == cl or msg.get_int(45) == seq):
+        return f"business reject: {msg.get(58) or describe(msg)}"
+    if t == "5":
+        return f"logged out by the gateway: {msg.get(58) or 'no reason given'}"
+    if t == "9" and msg.get(11) == cl:
+        return f"{'cancel' if msg_type == 'F' else 'replace'} rejected: {msg.get(58) or describe(msg)}"
+    if t == "8" and msg.get(11) == cl:
+        exec_type = msg.get(150)
+        if exec_type == "8":
+            return f"order rejected: {msg.get(58) or describe(msg)}"
+        if msg_type == "H" and msg.get(39) == "8" and msg.get(58):
+            return f"status request failed: {msg.get(58)}"
+        return ""
+    return None
+
+
 class FixClient:
-    """One FIX session over a blocking TCP socket; sequence numbers start at 1 (Logon sends 141=Y)."""
+    """One FIX session over a blocking TCP socket; sequence numbers start at 1 (Logon sends 141=Y).
+
+    :meth:`send` may be called from another thread than :meth:`recv` (the interactive shell sends from its
+    prompt while a reader thread receives): sends are serialised so MsgSeqNums stay in order on the wire.
+    """
 
     def __init__(self, host: str, port: int, *, sender: str, target: str, timeout: float = 5.0) -> None:
         self.host = host
@@ -121,6 +150,7 @@ class FixClient:
         self.framer = FixFramer()
         self.closed = False
         self._last_send = time.monotonic()
+        self._send_lock = threading.Lock()
         try:
             self.sock = socket.create_connection((host, port), timeout=timeout)
         except ConnectionRefusedError:
@@ -141,18 +171,19 @@ class FixClient:
 
     def send(self, msg_type: str, fields: Fields) -> int:
         """Encode and send one message; returns its MsgSeqNum."""
-        seq = self.seq
-        data = encode_fix(
-            msg_type, fields, seq=seq, sender=self.sender, target=self.target, sending_time_ns=time.time_ns()
-        )
-        try:
-            self.sock.sendall(data)
-        except OSError as e:
-            self.closed = True
-            raise FixClientError(f"connection lost while sending: {e.strerror or e}") from None
-        self.seq += 1
-        self._last_send = time.monotonic()
-        return seq
+        with self._send_lock:
+            seq = self.seq
+            data = encode_fix(
+                msg_type, fields, seq=seq, sender=self.sender, target=self.target, sending_time_ns=time.time_ns()
+            )
+            try:
+                self.sock.sendall(data)
+            except OSError as e:
+                self.closed = True
+                raise FixClientError(f"connection lost while sending: {e.strerror or e}") from None
+            self.seq += 1
+            self._last_send = time.monotonic()
+            return seq
 
     def recv(self, timeout: float) -> FixMessage | None:
         """The next application or session message within ``timeout`` seconds, else None.
