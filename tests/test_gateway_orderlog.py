@@ -9,6 +9,8 @@ from gatewaykit import Client, RunningGateway
 
 from pyengine.gateway.orderlog import OrderLog, OrderState
 
+_TS = "20260101-00:00:00.000"
+
 
 def _logon(port: int, comp_id: str, user: str, *, reset: bool = True, seq: int = 1) -> tuple[Client, object]:
     c = Client(port, comp_id)
@@ -30,21 +32,24 @@ def test_clordids_survive_restart(tmp_path: Path) -> None:
         ack = a.recv_type(b"8")
         assert ack.get(150) == b"0"
         order_id = ack.get(37)
+        a.send("G", [(11, "R1b"), (41, "R1"), (55, "ACME"), (54, "1"), (38, "4"), (40, "2"), (44, "50.00"), (60, _TS)])
+        assert a.recv_type(b"8").get(150) == b"5"
         a.close()
     finally:
         running.stop()
     running = RunningGateway(tmp_path)
     try:
         a, _ = _logon(running.gw.fix_port, "OL_A", "demo")
-        a.order("R1", "1", 1, "49.00")  # the ClOrdID is still taken
-        dup = a.recv_type(b"8")
-        assert dup.get(150) == b"8" and dup.get(103) == b"6"
-        a.send("H", [(11, "R1"), (55, "ACME"), (54, "1")])
+        for used in ("R1", "R1b"):  # both ClOrdIDs are still taken
+            a.order(used, "1", 1, "49.00")
+            dup = a.recv_type(b"8")
+            assert dup.get(150) == b"8" and dup.get(103) == b"6"
+        a.send("H", [(11, "R1b"), (55, "ACME"), (54, "1")])
         st = a.recv_type(b"8")
-        assert st.get(150) == b"I" and st.get(39) == b"0" and st.get(37) == order_id and st.get(151) == b"5"
-        a.send("F", [(11, "R1C"), (41, "R1"), (55, "ACME"), (54, "1"), (38, "5")])
+        assert st.get(150) == b"I" and st.get(39) == b"0" and st.get(37) == order_id and st.get(151) == b"4"
+        a.send("F", [(11, "R1C"), (41, "R1b"), (55, "ACME"), (54, "1"), (38, "4")])
         cxl = a.recv_type(b"8")
-        assert cxl.get(150) == b"4" and cxl.get(41) == b"R1" and cxl.get(37) == order_id
+        assert cxl.get(150) == b"4" and cxl.get(41) == b"R1b" and cxl.get(37) == order_id
         a.close()
     finally:
         running.stop()

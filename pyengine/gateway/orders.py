@@ -97,9 +97,12 @@ class OrderRouter:
                     state.done = True
                 else:
                     state.cum_qty = live.filled_qty
+                    if state.status == "A":  # logged at entry; the ack is not logged
+                        state.status = "1" if live.filled_qty else "0"
                     self.risk.opened(state.account)
                     self._sessions.setdefault(state.session, _SessionOrders()).live.add(state.order_id)
             self.orders[state.order_id] = state
+            self._sessions.setdefault(state.session, _SessionOrders()).by_cl_ord_id[state.cl_ord_id] = state.order_id
         for session, cl_ord_id, order_id in log.aliases:
             self._sessions.setdefault(session, _SessionOrders()).by_cl_ord_id[cl_ord_id] = order_id
         for account in self.risk.limits:
@@ -192,7 +195,9 @@ class OrderRouter:
         order_id = self._next_order_id
         self._next_order_id += 1
         state = OrderState(order_id, session, cl_ord_id, symbol, side, account, qty)
-        self._alias(orders, session, cl_ord_id, order_id)
+        orders.by_cl_ord_id[cl_ord_id] = order_id
+        if self.log is not None:  # this line also records the ClOrdID; the ack adds nothing to it
+            self.log.state(state)
         self.orders[order_id] = state
         orders.live.add(order_id)
         self.risk.opened(account)
@@ -333,7 +338,9 @@ class OrderRouter:
             if ev.kind == "cancelled" and ev.reason != "amend_filled":
                 out.extend(self._events([ev]))
                 continue
-            # Replaced: the new ClOrdID now names the order.
+            # Replaced: the new ClOrdID now names the order; the old one stays taken.
+            if self.log is not None:
+                self.log.alias(state.session, state.cl_ord_id, order_id)
             self._alias(orders, session, cl_ord_id, order_id)
             state.cl_ord_id = cl_ord_id
             state.qty = qty if qty is not None else ev.qty
@@ -537,7 +544,7 @@ class OrderRouter:
         fields += [(151, leaves), (14, state.cum_qty), (6, avg), (60, _now())]
         if extra:
             fields += extra
-        if self.log is not None:
+        if self.log is not None and exec_type != "0":  # an ack changes nothing the log keeps
             self.log.state(state)
         return (state.session, "8", fields)
 
@@ -634,10 +641,25 @@ class OrderRouter:
         self._sessions.pop(session, None)
 
 
-def _now() -> str:
-    ns = time.time_ns()
-    secs, rest = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(secs)) + f".{rest // 1_000_000:03d}"
+class _TransactTime:
+    """TransactTime (60) in UTC with milliseconds, formatted once per millisecond rather than once per report."""
+
+    __slots__ = ("ms", "text")
+
+    def __init__(self) -> None:
+        self.ms = -1
+        self.text = ""
+
+    def __call__(self) -> str:
+        ms = time.time_ns() // 1_000_000
+        if ms != self.ms:
+            secs, rest = divmod(ms, 1000)
+            self.ms = ms
+            self.text = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(secs)) + f".{rest:03d}"
+        return self.text
+
+
+_now = _TransactTime()
 
 
 def _get_int(msg: FixMessage, tag: int, name: str) -> int | None:

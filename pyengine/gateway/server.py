@@ -162,6 +162,11 @@ class Gateway:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        for conn in self._conns.values():  # session stores reach the OS before any byte reaches a client
+            if conn.session is not None and conn.session.store.dirty:
+                conn.session.store.flush()
+        for store in self._offline.values():
+            store.flush()
         if self._dirty and self.engine is not None:
             self.engine.commit()  # durable first, then acknowledge
             self._dirty = False
@@ -293,7 +298,9 @@ class Gateway:
             return  # an order adopted from the journal without a session (see OrderRouter._restore)
         store = self._offline.get(key)
         if store is None:
-            store = self._offline[key] = SeqStore(self._session_dir(key), fsync=self.config.journal.fsync == "always")
+            store = self._offline[key] = SeqStore(
+                self._session_dir(key), fsync=self.config.journal.fsync == "always", buffered=True
+            )
         store_for_resend(store, SENDER_COMP_ID, key, msg_type, fields)
 
     def _session_dir(self, key: str) -> Path:
@@ -311,7 +318,7 @@ class Gateway:
             raise ValueError(f"invalid or already connected SenderCompID {key!r}")
         store = self._offline.pop(key, None)
         if store is None:
-            store = SeqStore(self._session_dir(key), fsync=self.config.journal.fsync == "always")
+            store = SeqStore(self._session_dir(key), fsync=self.config.journal.fsync == "always", buffered=True)
         conn.key = key
         conn.session = FixSession(
             SENDER_COMP_ID,
