@@ -10,7 +10,6 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
@@ -42,10 +41,12 @@ class Instrument:
         """Convert a FIX decimal price string to integer price units exactly; ValueError if off-scale or off-tick."""
         if not _DECIMAL_RE.fullmatch(text):
             raise ValueError(f"{self.symbol}: price {text!r} is not a plain decimal number")
-        scaled = Decimal(text).scaleb(self.price_scale)
-        if scaled != scaled.to_integral_value():
+        whole, _, frac = text.partition(".")
+        frac = frac.rstrip("0")  # trailing zeros are exact: "100.10" at scale 1 is fine
+        if len(frac) > self.price_scale:
             raise ValueError(f"{self.symbol}: price {text} has more than {self.price_scale} decimals")
-        units = int(scaled)
+        magnitude = int(whole.lstrip("-") + frac.ljust(self.price_scale, "0"))
+        units = -magnitude if whole.startswith("-") else magnitude
         if not -I64_MAX <= units <= I64_MAX:
             raise ValueError(f"{self.symbol}: price {text} is out of range")
         if units % self.tick_size:
@@ -54,17 +55,26 @@ class Instrument:
 
     def price_text(self, units: int) -> str:
         """Format integer price units as a FIX decimal string with ``price_scale`` decimals."""
-        if self.price_scale == 0:
-            return str(units)
-        sign = "-" if units < 0 else ""
-        whole, frac = divmod(abs(units), 10**self.price_scale)
-        return f"{sign}{whole}.{frac:0{self.price_scale}d}"
+        text = _PRICE_TEXT.get((self.price_scale, units))
+        if text is None:
+            if self.price_scale == 0:
+                text = str(units)
+            else:
+                sign = "-" if units < 0 else ""
+                whole, frac = divmod(abs(units), 10**self.price_scale)
+                text = f"{sign}{whole}.{frac:0{self.price_scale}d}"
+            if len(_PRICE_TEXT) >= _PRICE_TEXT_MAX:
+                _PRICE_TEXT.clear()  # prices cluster near the touch: a small cache that restarts is enough
+            _PRICE_TEXT[(self.price_scale, units)] = text
+        return text
 
     def tick_str(self) -> str:
         return self.price_text(self.tick_size)
 
 
 _DECIMAL_RE: Final = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
+_PRICE_TEXT: dict[tuple[int, int], str] = {}
+_PRICE_TEXT_MAX: Final = 65536
 
 
 @dataclass(frozen=True)

@@ -155,9 +155,8 @@ class SeqStore:
     # --- internals --------------------------------------------------------------------------------
 
     def _append(self, kind: bytes, payload: bytes) -> None:
-        head = _HEAD.pack(kind, len(payload))
-        crc = zlib.crc32(payload, zlib.crc32(head))
-        self._file.write(head + payload + _CRC.pack(crc))
+        record = _HEAD.pack(kind, len(payload)) + payload
+        self._file.write(record + _CRC.pack(zlib.crc32(record)))
         if self.buffered:
             self.dirty = True
         else:

@@ -51,6 +51,7 @@ class _Connection:
         self.user: User | None = None
         self.bucket: TokenBucket | None = None
         self.throttled_in_a_row = 0
+        self.pending: list[bytes] = []  # written in one call at the end of the event-loop iteration
 
 
 class Gateway:
@@ -69,7 +70,7 @@ class Gateway:
         self._offline: dict[str, SeqStore] = {}  # stores of disconnected sessions that reports were kept for
         self.order_log: OrderLog | None = None
         self._all: set[_Connection] = set()
-        self._outbox: list[tuple[_Connection, bytes]] = []
+        self._ready: dict[_Connection, None] = {}  # connections with pending output, in order
         self._flush_scheduled = False
         self._dirty = False
         self._timer: asyncio.Task[None] | None = None
@@ -155,7 +156,8 @@ class Gateway:
     # --- output: group commit ---------------------------------------------------------------------
 
     def _queue(self, conn: _Connection, data: bytes) -> None:
-        self._outbox.append((conn, data))
+        conn.pending.append(data)
+        self._ready[conn] = None
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -172,10 +174,11 @@ class Gateway:
             self._dirty = False
             if self.order_log is not None:
                 self.order_log.flush()
-        out, self._outbox = self._outbox, []
-        for conn, data in out:
+        ready, self._ready = self._ready, {}
+        for conn in ready:
+            data, conn.pending = conn.pending, []
             if not conn.writer.is_closing():
-                conn.writer.write(data)
+                conn.writer.write(b"".join(data))
 
     def _close(self, conn: _Connection) -> None:
         if conn.session is not None and self._conns.get(conn.key) is conn:
