@@ -6,7 +6,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export CARGO_TERM_COLOR = never
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run replay bench bench-quick differential journal-bench clean
+.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run replay bench bench-quick differential journal-bench gateway-bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ differential: install ## Long differential campaign against the reference model 
 journal-bench: ## Journal append, replay, recovery and snapshot figures (10M commands)
 	$(CARGO) run --release -p pyengine-core --example journal_bench -- --commands 10000000
 	$(CARGO) run --release -p pyengine-core --example journal_bench -- --commands 10000000 --workload ec_single
+
+gateway-bench: install ## Gateway over FIX: round trip, sustained orders/s, p99 at 10k/s (ARGS=--quick: under a minute)
+	$(PYTHON) bench/gateway_bench.py $(ARGS)
 
 clean: ## Remove build outputs
 	$(CARGO) clean
