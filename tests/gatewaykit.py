@@ -7,7 +7,7 @@ import dataclasses
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,21 @@ import simplefix  # type: ignore[import-untyped]
 from pyengine.gateway.config import GatewayConfig, load_config
 from pyengine.gateway.server import Gateway
 
-__all__ = ["Client", "RunningGateway", "gateway", "logged_on"]
+__all__ = [
+    "Client",
+    "RunningGateway",
+    "WireClient",
+    "body_of",
+    "checksum",
+    "fix_message",
+    "fix_str",
+    "frame_fix",
+    "gateway",
+    "logged_on",
+    "ts",
+    "with_body_length",
+    "with_checksum",
+]
 
 
 class RunningGateway:
@@ -120,3 +134,153 @@ def logged_on(gw: Gateway, comp_id: str, user: str = "demo") -> Client:
     msg = c.logon(user, user)
     assert msg is not None and msg.get(35) == b"A"
     return c
+
+
+# --- wire-level helpers (malformed input, sequence numbers, resends) ------------------------------------
+
+
+def checksum(data: bytes) -> bytes:
+    """The three CheckSum (10) digits of ``data`` (everything before ``10=``)."""
+    return b"%03d" % (sum(data) % 256)
+
+
+def with_checksum(raw: bytes, value: bytes) -> bytes:
+    """``raw`` with its CheckSum (10) replaced by ``value``."""
+    cut = raw.rindex(b"\x0110=") + 4
+    return raw[:cut] + value + b"\x01"
+
+
+def with_body_length(raw: bytes, value: bytes) -> bytes:
+    """``raw`` with BodyLength (9) replaced by ``value`` and a correct CheckSum for the result."""
+    start = raw.index(b"\x019=") + 3
+    end = raw.index(b"\x01", start)
+    data = raw[:start] + value + raw[end : raw.rindex(b"\x0110=") + 1]
+    return data + b"10=" + checksum(data) + b"\x01"
+
+
+def frame_fix(body: bytes) -> bytes:
+    """Wrap ``body`` (the fields from MsgType (35) on, each ending in SOH) with BeginString, BodyLength and CheckSum."""
+    data = b"8=FIX.4.4\x019=%d\x01" % len(body) + body
+    return data + b"10=" + checksum(data) + b"\x01"
+
+
+def body_of(raw: bytes) -> bytes:
+    """The fields of an encoded message between BodyLength (9) and CheckSum (10)."""
+    start = raw.index(b"\x01", raw.index(b"\x019=") + 1) + 1
+    return raw[start : raw.rindex(b"\x0110=") + 1]
+
+
+def ts() -> str:
+    """A UTCTimestamp for SendingTime-like fields."""
+    return time.strftime("%Y%m%d-%H:%M:%S.000", time.gmtime())
+
+
+def fix_message(
+    comp_id: str,
+    seq: int,
+    msg_type: str,
+    fields: Sequence[tuple[int, str]] = (),
+    *,
+    poss_dup: bool = False,
+    orig_sending_time: str | None = None,
+    target: str = "PYENGINE",
+) -> bytes:
+    """One FIX 4.4 message from ``comp_id`` encoded by simplefix (BodyLength and CheckSum computed by it)."""
+    m = simplefix.FixMessage()
+    m.append_pair(8, "FIX.4.4")
+    m.append_pair(35, msg_type)
+    m.append_pair(49, comp_id)
+    m.append_pair(56, target)
+    m.append_pair(34, seq)
+    if poss_dup:
+        m.append_pair(43, "Y")
+        m.append_pair(122, orig_sending_time or ts())
+    m.append_utc_timestamp(52, precision=3)
+    for tag, value in fields:
+        m.append_pair(tag, value)
+    out: bytes = m.encode()
+    return out
+
+
+class WireClient(Client):
+    """A :class:`Client` that also builds messages with explicit MsgSeqNum, header fields and raw bytes."""
+
+    def build(
+        self,
+        msg_type: str,
+        fields: Sequence[tuple[int, str]] = (),
+        *,
+        seq: int | None = None,
+        poss_dup: bool = False,
+        orig_sending_time: str | None = None,
+        sender: str | None = None,
+        target: str = "PYENGINE",
+    ) -> bytes:
+        """Encode one message with simplefix; ``seq=None`` takes (and advances) the client's next MsgSeqNum."""
+        if seq is None:
+            seq = self.seq
+            self.seq += 1
+        return fix_message(
+            sender or self.comp_id,
+            seq,
+            msg_type,
+            fields,
+            poss_dup=poss_dup,
+            orig_sending_time=orig_sending_time,
+            target=target,
+        )
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send_msg(
+        self,
+        msg_type: str,
+        fields: Sequence[tuple[int, str]] = (),
+        *,
+        seq: int | None = None,
+        poss_dup: bool = False,
+        orig_sending_time: str | None = None,
+        target: str = "PYENGINE",
+    ) -> None:
+        self.send_raw(
+            self.build(msg_type, fields, seq=seq, poss_dup=poss_dup, orig_sending_time=orig_sending_time, target=target)
+        )
+
+    def logon_resume(
+        self, username: str = "demo", password: str = "demo", heartbeat: int = 30
+    ) -> simplefix.FixMessage | None:
+        """Logon without ResetSeqNumFlag: the session's persisted sequence numbers continue."""
+        self.send_msg("A", [(98, "0"), (108, str(heartbeat)), (553, username), (554, password)])
+        return self.recv()
+
+    def next_msg(self, timeout: float = 5.0) -> simplefix.FixMessage:
+        msg = self.recv(timeout)
+        assert msg is not None, "connection closed"
+        return msg
+
+    def ping(self, req_id: str) -> simplefix.FixMessage:
+        """TestRequest, then the next message must be the Heartbeat answering it (nothing came in between)."""
+        self.send_msg("1", [(112, req_id)])
+        hb = self.next_msg()
+        assert hb.get(35) == b"0" and hb.get(112) == req_id.encode(), f"expected Heartbeat {req_id}, got {hb}"
+        return hb
+
+    def until_closed(self, timeout: float = 10.0) -> list[simplefix.FixMessage]:
+        """Every message received until the gateway closes the connection."""
+        out: list[simplefix.FixMessage] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self.recv(max(0.01, deadline - time.monotonic()))
+            except ConnectionResetError:
+                return out
+            if msg is None:
+                return out
+            out.append(msg)
+
+
+def fix_str(msg: simplefix.FixMessage, tag: int) -> str | None:
+    """A field of a simplefix message as str (None when absent)."""
+    v = msg.get(tag)
+    return None if v is None else str(v.decode())
