@@ -332,6 +332,8 @@ class FixSession:
         return [self._send("2", [(7, self.store.next_in), (16, 0)])]
 
     def _drain_queue(self) -> list[Action]:
+        if not self._queue and not self._resend_until:  # the common case: nothing waits behind a gap
+            return []
         actions: list[Action] = []
         while not self.closed:
             expected = self.store.next_in
