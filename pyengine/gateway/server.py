@@ -272,6 +272,16 @@ class Gateway:
                 return False
         return not session.closed
 
+    def _feed(self, conn: _Connection, data: bytes) -> bool:
+        """Received bytes, one delivered message at a time so its reports are numbered before what follows."""
+        assert conn.session is not None
+        actions = conn.session.step(data)
+        while self._apply(conn, actions):
+            if not actions or not isinstance(actions[-1], Deliver):
+                return True
+            actions = conn.session.step()
+        return False
+
     def _throttle(self, conn: _Connection, action: Deliver) -> bool:
         """Refuse a message over the rate limit; False once the session is logged out for flooding."""
         assert conn.session is not None and conn.user is not None and self.router is not None
@@ -287,12 +297,12 @@ class Gateway:
     def _route(self, outbound: list[Outbound]) -> None:
         for key, msg_type, fields in outbound:
             conn = self._conns.get(key)
-            if conn is None or conn.session is None or conn.session.closed:
+            if conn is None or conn.session is None:
                 self._keep_for_later(key, msg_type, fields)
                 continue
             try:
                 self._queue(conn, conn.session.send_app(msg_type, fields))
-            except RuntimeError:  # connected but not logged on (yet, or any more)
+            except RuntimeError:  # connected but not logged on (yet, or any more): its own store keeps it
                 store_for_resend(conn.session.store, SENDER_COMP_ID, key, msg_type, fields)
 
     def _keep_for_later(self, key: str, msg_type: str, fields: list[tuple[int, str | int | bytes]]) -> None:
@@ -351,7 +361,7 @@ class Gateway:
                         continue
                     data, pending = pending, b""
                 assert conn.session is not None
-                if not self._apply(conn, conn.session.on_bytes(data)):
+                if not self._feed(conn, data):
                     break
         except ConnectionError:
             pass

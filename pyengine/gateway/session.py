@@ -168,14 +168,31 @@ class FixSession:
         return self.state == SessionState.DISCONNECTED
 
     def on_bytes(self, data: bytes) -> list[Action]:
-        """Bytes received from the counterparty."""
+        """Bytes received from the counterparty; the actions of every complete message in them."""
+        actions = self.step(data)
+        while actions and isinstance(actions[-1], Deliver):
+            more = self.step()
+            if not more:
+                break
+            actions.extend(more)
+        return actions
+
+    def step(self, data: bytes = b"") -> list[Action]:
+        """Like :meth:`on_bytes`, but stops right after the first application message it delivers.
+
+        The gateway uses this so a delivered message's reports take their MsgSeqNums before anything the
+        session does for the messages after it (a Logout in the same TCP segment must not overtake the ack
+        of the order before it). Call again with no data while the last action is a :class:`Deliver`.
+        """
         if self.closed:
             return []
-        actions: list[Action] = []
+        actions = self._drain_queue()
+        if actions and isinstance(actions[-1], Deliver):
+            if data:
+                self._note_input(data)
+            return actions
         if data:
-            self._last_recv = self.now_ns()
-            self._test_req_sent = None
-            self._framer.push(data)
+            self._note_input(data)
         while not self.closed:
             try:
                 msg = self._framer.next()
@@ -190,7 +207,14 @@ class FixSession:
             if msg is None:
                 break
             actions.extend(self._on_message(msg))
+            if actions and isinstance(actions[-1], Deliver):
+                break
         return actions
+
+    def _note_input(self, data: bytes) -> None:
+        self._last_recv = self.now_ns()
+        self._test_req_sent = None
+        self._framer.push(data)
 
     def on_timer(self) -> list[Action]:
         """Call periodically (about once a second): heartbeats, test requests and timeouts."""
@@ -320,6 +344,8 @@ class FixSession:
             return self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
         self.store.set_next_in(seq + 1)
         actions = self._dispatch(msg, seq)
+        if actions and isinstance(actions[-1], Deliver):
+            return actions  # the queue behind a gap drains on the next step
         actions.extend(self._drain_queue())
         return actions
 
@@ -345,6 +371,8 @@ class FixSession:
             self.store.set_next_in(expected + 1)
             if msg is not None:
                 actions.extend(self._dispatch(msg, expected))
+                if actions and isinstance(actions[-1], Deliver):
+                    break
         if self._resend_until < self.store.next_in:
             self._resend_until = 0
         return actions
