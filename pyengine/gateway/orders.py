@@ -623,6 +623,9 @@ class OrderRouter:
             out.extend(self._events(self.engine.cancel(state.symbol, order_id)))
         return out
 
+    def sessions_with_live_orders(self) -> list[str]:
+        return sorted(key for key, orders in self._sessions.items() if orders.live and key)
+
     def throttled(self, session: str, msg: FixMessage, text: str) -> Outbound:
         """The answer to an application message refused by the session's rate limit."""
         t = msg.msg_type

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from pyengine._engine import Engine
-from pyengine.fix import FixFramer
+from pyengine.fix import FixDisconnect, FixFramer, FixGarbled, FixSessionReject
 from pyengine.gateway.config import GatewayConfig, User
 from pyengine.gateway.httpapi import AdminActions, HttpApi
 from pyengine.gateway.jwt_auth import Authenticator, JwtError, JwtVerifier
@@ -39,8 +39,13 @@ __all__ = ["SENDER_COMP_ID", "Gateway", "run"]
 
 SENDER_COMP_ID: Final = "PYENGINE"
 MAX_THROTTLED_IN_A_ROW: Final = 1000
+LOGON_USER_FILE: Final = "user"
 _COMP_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _log = logging.getLogger(__name__)
+
+
+class _Refused(Exception):
+    """A connection dropped before it has a session: bad first bytes, a bad or busy SenderCompID."""
 
 
 class _Connection:
@@ -106,6 +111,7 @@ class Gateway:
             kill_switch=KillSwitch(self.data_dir / "kill_switch.json"),
             order_log=self.order_log,
         )
+        self._cancel_orphans_on_disconnect()
         fix, http = self.config.fix, self.config.http
         api = HttpApi(
             AdminActions(
@@ -152,6 +158,27 @@ class Gateway:
             self.engine = None
         if self.order_log is not None:
             self.order_log.close()
+
+    def _cancel_orphans_on_disconnect(self) -> None:
+        """After a crash, cancel what cancel-on-disconnect sessions left live: their connections are gone."""
+        assert self.router is not None
+        for key in self.router.sessions_with_live_orders():
+            try:
+                username = (self._session_dir(key) / LOGON_USER_FILE).read_text()
+                cod = self.config.user(username).cancel_on_disconnect
+            except (OSError, KeyError):
+                continue
+            if cod:
+                out = self.router.cancel_session_orders(key)
+                _log.warning(
+                    "session %s (user %s) was not connected at start: %d orders cancelled",
+                    key,
+                    username,
+                    sum(1 for o in out if o[0] == key and o[1] == "8"),
+                )
+                self._dirty = True
+                self._route(out)
+        self._flush()
 
     # --- output: group commit ---------------------------------------------------------------------
 
@@ -200,6 +227,15 @@ class Gateway:
         user = self.auth.authenticate(username, password)
         if user is None:
             _log.info("logon of %r refused: %s", username, self.auth.last_error)
+        return user
+
+    def _logon(self, key: str, username: str, password: str) -> User | None:
+        """A session's Logon check; who logged on is kept beside the session for restarts (cancel-on-disconnect)."""
+        user = self._authenticate(username, password)
+        if user is not None:
+            path = self._session_dir(key) / LOGON_USER_FILE
+            if not path.exists() or path.read_text() != user.username:
+                path.write_text(user.username)
         return user
 
     def _authenticate_token(self, token: str) -> User | None:
@@ -323,12 +359,17 @@ class Gateway:
         """Peek the client's SenderCompID (49) on its first message and create its FixSession."""
         peek = FixFramer(max_message_size=self.config.fix.max_message_size, validate=False)
         peek.push(first)
-        msg = peek.next()
+        try:
+            msg = peek.next()
+        except (FixDisconnect, FixGarbled, FixSessionReject) as e:
+            raise _Refused(f"unreadable first message: {e}") from None
         if msg is None:
             return False
         key = msg.get(49) or ""
-        if not _COMP_ID_RE.fullmatch(key) or key in self._conns:
-            raise ValueError(f"invalid or already connected SenderCompID {key!r}")
+        if not _COMP_ID_RE.fullmatch(key):
+            raise _Refused(f"invalid SenderCompID {key[:64]!r}")
+        if key in self._conns:
+            raise _Refused(f"SenderCompID {key!r} is already connected")
         store = self._offline.pop(key, None)
         if store is None:
             store = SeqStore(self._session_dir(key), fsync=self.config.journal.fsync == "always", buffered=True)
@@ -337,7 +378,7 @@ class Gateway:
             SENDER_COMP_ID,
             key,
             store,
-            self._authenticate,
+            lambda username, password: self._logon(key, username, password),
             self.config.fix.heartbeat_interval,
             max_message_size=self.config.fix.max_message_size,
         )
@@ -356,7 +397,7 @@ class Gateway:
                 if conn.session is None:
                     pending += data
                     if len(pending) > self.config.fix.max_message_size:
-                        break
+                        raise _Refused("no complete first message within the size limit")
                     if not self._open_session(conn, pending):
                         continue
                     data, pending = pending, b""
@@ -365,6 +406,8 @@ class Gateway:
                     break
         except ConnectionError:
             pass
+        except _Refused as e:
+            _log.info("FIX connection from %s refused: %s", writer.get_extra_info("peername"), e)
         except Exception:
             _log.exception("FIX connection %s failed", conn.key or "?")
         finally:
