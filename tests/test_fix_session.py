@@ -526,3 +526,11 @@ def test_seqstore_torn_tail(tmp_path: Path) -> None:
     with SeqStore(tmp_path) as st:
         assert st.get(2) == b"again"
         assert st.seqs(1, 10) == [1, 2]
+
+
+def test_poss_dup_without_orig_sending_time_is_rejected(store: SeqStore, clock: Clock) -> None:
+    s, c = logged_on(store, clock)  # next_in 2
+    [rej] = sent(s.on_bytes(c.wire("D", NOS, seq=2, header=[(43, "Y")])), c)
+    assert get(rej, 35) == "3" and get(rej, 45) == "2" and get(rej, 371) == "122" and get(rej, 373) == "1"
+    assert s.next_in == 3
+    assert types(s.on_bytes(c.wire("D", NOS, seq=3, header=[(43, "Y"), (122, TS)])), c) == ["deliver:D"]

@@ -329,6 +329,11 @@ class FixSession:
         if msg.msg_type == "4" and msg.get(123) != "Y":
             return self._on_sequence_reset(msg, seq)
         expected = self.store.next_in
+        if seq == expected and msg.poss_dup and msg.get(122) is None:
+            # OrigSendingTime is conditionally required with PossDupFlag=Y; the message counts as received
+            self.store.set_next_in(seq + 1)
+            text = "OrigSendingTime(122) is required when PossDupFlag(43)=Y"
+            return [self._reject(seq, 1, text, 122, msg.msg_type), *self._drain_queue()]
         if seq > expected:
             actions: list[Action] = []
             if msg.msg_type == "2":  # answered at once, so both sides never wait for each other
