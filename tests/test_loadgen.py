@@ -72,6 +72,26 @@ def test_warmup_is_not_counted(gateway: Gateway) -> None:
     assert result.latency.count == 400
 
 
+def test_same_plan_twice_new_clordids(gateway: Gateway) -> None:
+    # The gateway remembers a session's ClOrdIDs: a second run of the same plan must not reuse them.
+    plan = LoadPlan(port=gateway.fix_port, sessions=2, rate=200, duration=0.5, comp_id_prefix="LGT")
+    for _ in range(2):
+        result = run_load(plan)
+        assert result.ok and result.rejected == 0, result.reject_reasons
+
+
+def test_rejects_counted_by_reason(gateway: Gateway, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "rejects.json"
+    argv = _load(gateway, "LGR", "--sessions", "2", "--rate", "200", "--duration", "1", "--price", "100.001")
+    assert main([*argv, "--json", str(out_json)]) == 1
+    captured = capsys.readouterr()
+    assert "error: every order was rejected" in captured.err and "Traceback" not in captured.err
+    result = json.loads(out_json.read_text())
+    assert result["sent"] == result["acked"] == result["rejected"] == 200 and result["ok"] is False
+    ((reason, count),) = result["reject_reasons"].items()  # one reason: ids and numbers do not split it
+    assert count == 200 and "decimals" in reason and "100.001" not in reason
+
+
 def test_processes_merge_histograms(gateway: Gateway) -> None:
     plan = LoadPlan(port=gateway.fix_port, sessions=4, rate=400, duration=1, processes=2, comp_id_prefix="LGP")
     result = run_load(plan)

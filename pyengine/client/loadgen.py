@@ -28,10 +28,12 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import secrets
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -185,6 +187,8 @@ def _run_processes(plan: LoadPlan, bar: ProgressBar | None) -> list[WorkerResult
 def run_load(plan: LoadPlan, progress: ProgressBar | None = None) -> LoadResult:
     """Run ``plan`` and return the merged result; LoadError when it cannot run, ValueError for a bad plan."""
     plan.check()
+    if not plan.run_tag:
+        plan = replace(plan, run_tag=secrets.token_hex(3))
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     parts = _run_in_process(plan, progress) if plan.processes == 1 else _run_processes(plan, progress)
     return merge_results(plan, parts, started)

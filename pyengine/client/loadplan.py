@@ -7,10 +7,9 @@ A plan is a frozen, picklable value so worker processes receive it as is; each w
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from pyengine.client.histogram import LatencyHistogram, Summary
@@ -49,7 +48,9 @@ class LoadPlan:
     processes: int = 1
     timeout: float = 10.0
     drain: float = 10.0
-    run_tag: str = field(default_factory=lambda: secrets.token_hex(3))
+    #: Starts every ClOrdID of the run; empty = a fresh random one per :func:`run_load` call, since the gateway
+    #: keeps a session's ClOrdIDs for its lifetime and refuses duplicates.
+    run_tag: str = ""
 
     def check(self) -> None:
         """Raise ValueError naming the first bad setting."""

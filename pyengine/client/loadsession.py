@@ -12,6 +12,7 @@ omission). Every time is ``time.perf_counter_ns()``, one clock for the whole wor
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from pyengine.fix import FixDisconnect, FixFramer, FixGarbled, FixMessage, FixSe
 __all__ = ["TARGET_COMP_ID", "LoadSession", "LoadStats"]
 
 TARGET_COMP_ID = "PYENGINE"
-#: Reject texts are counted by their first characters, so ids and numbers in them do not split the counts.
-_REASON_CHARS = 60
+#: Reject texts are counted with every word holding a digit (ids, prices, counts) replaced by ``#``, so that
+#: ``duplicate ClOrdID L1-5`` and ``duplicate ClOrdID L1-6`` count as one reason; at most this many reasons.
+_MAX_REASONS = 20
+_NUMBERISH = re.compile(r"\S*\d\S*")
 #: At most this many distinct error messages are kept (the rest only counted).
 _MAX_ERRORS = 20
 
@@ -68,7 +71,10 @@ class LoadStats:
             self.last_ack = now
         if reject_text is not None:
             self.rejected += 1
-            self.reject_reasons[reject_text[:_REASON_CHARS]] += 1
+            reason = _NUMBERISH.sub("#", reject_text)
+            if reason not in self.reject_reasons and len(self.reject_reasons) >= _MAX_REASONS:
+                reason = "(other reasons)"
+            self.reject_reasons[reason] += 1
 
 
 class LoadSession(asyncio.Protocol):
