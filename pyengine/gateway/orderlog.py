@@ -30,7 +30,7 @@ __all__ = ["OrderLog", "OrderState"]
 _SEP: Final = "\t"
 
 
-@dataclass
+@dataclass(slots=True)
 class OrderState:
     """What the gateway knows of one order it sent to the engine."""
 

@@ -52,7 +52,7 @@ class _Reject(Exception):
         self.reason = reason
 
 
-@dataclass
+@dataclass(slots=True)
 class _SessionOrders:
     by_cl_ord_id: dict[str, int] = field(default_factory=dict)
     live: set[int] = field(default_factory=set)  # order ids not done yet, for cancel-on-disconnect
@@ -100,11 +100,11 @@ class OrderRouter:
                     if state.status == "A":  # logged at entry; the ack is not logged
                         state.status = "1" if live.filled_qty else "0"
                     self.risk.opened(state.account)
-                    self._sessions.setdefault(state.session, _SessionOrders()).live.add(state.order_id)
+                    self._orders_of(state.session).live.add(state.order_id)
             self.orders[state.order_id] = state
-            self._sessions.setdefault(state.session, _SessionOrders()).by_cl_ord_id[state.cl_ord_id] = state.order_id
+            self._orders_of(state.session).by_cl_ord_id[state.cl_ord_id] = state.order_id
         for session, cl_ord_id, order_id in log.aliases:
-            self._sessions.setdefault(session, _SessionOrders()).by_cl_ord_id[cl_ord_id] = order_id
+            self._orders_of(session).by_cl_ord_id[cl_ord_id] = order_id
         for account in self.risk.limits:
             for o in self.engine.open_orders(account):
                 if o.order_id not in self.orders:  # journaled, but its log lines were lost in a crash
@@ -114,6 +114,12 @@ class OrderRouter:
                     self.risk.opened(o.account)
         if self.orders:
             self._next_order_id = max(self._next_order_id, max(self.orders) + 1)
+
+    def _orders_of(self, session: str) -> _SessionOrders:
+        orders = self._sessions.get(session)
+        if orders is None:
+            orders = self._sessions[session] = _SessionOrders()
+        return orders
 
     def _alias(self, orders: _SessionOrders, session: str, cl_ord_id: str, order_id: int) -> None:
         orders.by_cl_ord_id[cl_ord_id] = order_id
@@ -141,7 +147,7 @@ class OrderRouter:
     # --- NewOrderSingle ---------------------------------------------------------------------------
 
     def _new_order(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
-        orders = self._sessions.setdefault(session, _SessionOrders())
+        orders = self._orders_of(session)
         cl_ord_id = msg.get(11)
         if not cl_ord_id:
             return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
@@ -227,7 +233,7 @@ class OrderRouter:
 
     def _lookup(self, session: str, cl_ord_id: str, msg: FixMessage) -> tuple[int | None, OrderState | None]:
         """The order named by ``cl_ord_id`` in this session, else by OrderID (37)."""
-        orders = self._sessions.setdefault(session, _SessionOrders())
+        orders = self._orders_of(session)
         order_id = orders.by_cl_ord_id.get(cl_ord_id) if cl_ord_id else None
         if order_id is None:
             text = msg.get(37) or ""
@@ -237,7 +243,7 @@ class OrderRouter:
         return (order_id, state) if state is not None else (None, None)
 
     def _cancel(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
-        orders = self._sessions.setdefault(session, _SessionOrders())
+        orders = self._orders_of(session)
         cl_ord_id = msg.get(11) or ""
         orig = msg.get(41) or ""
         order_id, state = self._lookup(session, orig, msg)
@@ -265,7 +271,7 @@ class OrderRouter:
     # --- OrderCancelReplaceRequest ---------------------------------------------------------------
 
     def _replace(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
-        orders = self._sessions.setdefault(session, _SessionOrders())
+        orders = self._orders_of(session)
         cl_ord_id = msg.get(11) or ""
         orig = msg.get(41) or ""
         if not cl_ord_id:
