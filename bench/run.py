@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One command, one dated benchmark report: ``python3 bench/run.py [--quick]``.
 
-Steps (progress lines go to stderr, the finished report to stdout):
+Steps (a progress bar goes to stderr, the finished report to stdout):
 
 1. core: builds and runs the Rust latency program
    (``cargo run --release -p pyengine-core --example latency -- [--quick] --json TMP``):
@@ -12,9 +12,15 @@ Steps (progress lines go to stderr, the finished report to stdout):
    each call; HdrHistogram when the ``hdrhistogram`` package is installed, else numpy);
 3. memory per resting order, ``Engine.memory_bytes / Engine.live_orders``, after the
    prefill of cancel_only and deep_book (1M orders quick, 10M full);
-4. writes ``bench/results/<UTC date>-<quick|full>.md`` and the same data as ``.json``.
+4. peers: every peer of ``bench/peers`` against our per-call and batch APIs, one worker
+   process per (peer, workload) under a time limit (``peer_runs.py``), ratios from
+   interleaved rounds, latency percentiles, memory per resting order;
+5. writes ``bench/results/<UTC date>-<quick|full>.md``, the same data as ``.json`` and two
+   PNG plots (``plots.py``): per-call latency percentile curves and throughput bars.
 
-See bench/README.md for the workloads and the method.
+Exits 1 if the core program or the benchmark's own code in a worker failed (a peer that
+hangs or raises is reported as "did not finish", not a failure). See bench/README.md
+for the workloads, the peers and the method.
 """
 
 from __future__ import annotations
@@ -35,6 +41,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import peer_report
+import plots
+from latency import HISTOGRAM, summarize, timer_cost
+from mdfmt import PCT_HEADER, fmt_ns, fmt_rate, fmt_ratio, pct_cells, table
+from peer_runs import PEERS, plan, run_all
+from progress import Progress
 
 import pyengine
 from pyengine import workloads as wl
@@ -63,55 +75,14 @@ MEMORY_SIZE = (1_000_000, 10_000_000)
 #: (command arrays + engine + one growth step); measured ~340 B/order for deep_book at 10M.
 PEAK_BYTES_PER_ORDER = 450
 RUNS = 3
-#: (JSON key, percentile); the keys are those of the core JSON.
-PCT_KEYS = (("p50_ns", 50.0), ("p90_ns", 90.0), ("p99_ns", 99.0), ("p99_9_ns", 99.9))
 
 _T0 = time.perf_counter()
+#: The progress bar of the run (steps: core, each Python workload, memory, each peer worker, plots).
+PROGRESS = Progress(1)
 
 
 def log(msg: str) -> None:
-    print(f"[{time.perf_counter() - _T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
-
-
-# ---- latency summaries ---------------------------------------------------------------
-
-try:
-    from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
-
-    HISTOGRAM = f"HdrHistogram (hdrhistogram {metadata.version('hdrhistogram')}, 3 significant digits)"
-except ImportError:  # pragma: no cover - optional dependency
-    HdrHistogram = None
-    HISTOGRAM = "numpy.percentile (hdrhistogram not installed)"
-
-
-def summarize(samples: Sequence[int]) -> dict[str, Any]:
-    """count, mean, p50, p90, p99, p99.9 and max of nanosecond samples."""
-    arr = np.asarray(samples, dtype=np.int64)
-    out: dict[str, Any] = {"count": len(arr), "mean_ns": round(float(arr.mean()), 1) if len(arr) else 0.0}
-    if HdrHistogram is not None:
-        h = HdrHistogram(1, 3_600_000_000_000, 3)
-        record = h.record_value
-        for v in arr.tolist():
-            record(max(v, 1))
-        for key, q in PCT_KEYS:
-            out[key] = int(h.get_value_at_percentile(q))
-        out["max_ns"] = int(h.get_max_value())
-    else:
-        values = np.percentile(arr, [q for _, q in PCT_KEYS], method="higher")
-        for (key, _), v in zip(PCT_KEYS, values, strict=True):
-            out[key] = int(v)
-        out["max_ns"] = int(arr.max())
-    return out
-
-
-def timer_cost(n: int = 200_000) -> dict[str, Any]:
-    """Cost of one ``time.perf_counter_ns()`` call (difference of back-to-back reads)."""
-    now = time.perf_counter_ns
-    samples = [0] * n
-    for i in range(n):
-        a = now()
-        samples[i] = now() - a
-    return summarize(samples)
+    PROGRESS.log(msg)
 
 
 # ---- the core (Rust) run ---------------------------------------------------------------
@@ -131,7 +102,7 @@ def run_core(quick: bool, seed: int) -> tuple[dict[str, Any] | None, str]:
             return None, f"cannot run cargo: {e}"
         assert proc.stdout is not None
         for line in proc.stdout:  # stream cargo's and the program's output as progress
-            sys.stderr.write("    " + line)
+            PROGRESS.log("    " + line.rstrip())
         rc = proc.wait()
         if rc != 0:
             return None, f"`{' '.join(cmd)}` exited with status {rc}"
@@ -202,8 +173,10 @@ def measure_workload(name: str, size: int, seed: int) -> dict[str, Any]:
     t = time.perf_counter()
     calls = to_calls(base, w.commands)
     to_calls_s = time.perf_counter() - t
-    log(f"python: {name} size {size:,}: {len(w.prefill):,} prefill, {n:,} commands "
-        f"(generate {gen_s:.2f} s, prefill {prefill_s:.2f} s, to_calls {to_calls_s:.2f} s)")
+    log(
+        f"python: {name} size {size:,}: {len(w.prefill):,} prefill, {n:,} commands "
+        f"(generate {gen_s:.2f} s, prefill {prefill_s:.2f} s, to_calls {to_calls_s:.2f} s)"
+    )
     batch_runs: list[float] = []
     call_runs: list[float] = []
     batch_events = 0
@@ -211,12 +184,16 @@ def measure_workload(name: str, size: int, seed: int) -> dict[str, Any]:
         secs, batch_events = time_batch(base, w.commands)
         batch_runs.append(n / secs)
         call_runs.append(n / time_per_call(base, calls))
-        log(f"python: {name} run {run + 1}/{RUNS}: batch {fmt_rate(batch_runs[-1])}/s, "
-            f"per-call {fmt_rate(call_runs[-1])}/s")
+        log(
+            f"python: {name} run {run + 1}/{RUNS}: batch {fmt_rate(batch_runs[-1])}/s, "
+            f"per-call {fmt_rate(call_runs[-1])}/s"
+        )
     samples, call_events = per_call_latency(base, calls)
     latency = summarize(samples)
-    log(f"python: {name} per-call latency p50 {fmt_ns(latency['p50_ns'])}, p99 {fmt_ns(latency['p99_ns'])}, "
-        f"max {fmt_ns(latency['max_ns'])}")
+    log(
+        f"python: {name} per-call latency p50 {fmt_ns(latency['p50_ns'])}, p99 {fmt_ns(latency['p99_ns'])}, "
+        f"max {fmt_ns(latency['max_ns'])}"
+    )
     if call_events != batch_events:
         log(f"WARNING: {name}: per-call API gave {call_events} events, batch API {batch_events}")
     return {
@@ -268,8 +245,10 @@ def measure_memory(name: str, size: int, seed: int) -> dict[str, Any]:
     live, heap = eng.live_orders, eng.memory_bytes
     del eng, w
     gc.collect()
-    log(f"memory: {name} size {size:,}: {live:,} live orders, {heap / 2**20:.1f} MiB, "
-        f"{heap / max(live, 1):.1f} B/order (generate {gen_s:.2f} s, prefill {prefill_s:.2f} s)")
+    log(
+        f"memory: {name} size {size:,}: {live:,} live orders, {heap / 2**20:.1f} MiB, "
+        f"{heap / max(live, 1):.1f} B/order (generate {gen_s:.2f} s, prefill {prefill_s:.2f} s)"
+    )
     return {
         "name": name,
         "size": size,
@@ -308,8 +287,10 @@ def load_average() -> str:
 
 def machine_info() -> dict[str, Any]:
     cpuinfo = _read("/proc/cpuinfo")
-    model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")),
-                 platform.processor() or platform.machine())
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")),
+        platform.processor() or platform.machine(),
+    )
     cores: set[tuple[str, str]] = set()
     phys = core = ""
     for ln in [*cpuinfo.splitlines(), ""]:
@@ -320,8 +301,9 @@ def machine_info() -> dict[str, Any]:
         elif not ln.strip() and core:
             cores.add((phys, core))
             phys = core = ""
-    mem_total = next((int(ln.split()[1]) * 1024 for ln in _read("/proc/meminfo").splitlines()
-                      if ln.startswith("MemTotal:")), None)
+    mem_total = next(
+        (int(ln.split()[1]) * 1024 for ln in _read("/proc/meminfo").splitlines() if ln.startswith("MemTotal:")), None
+    )
     commit = _cmd("git", "rev-parse", "HEAD")
     dirty = bool(_cmd("git", "status", "--porcelain", "--untracked-files=no"))
     try:
@@ -349,48 +331,6 @@ def machine_info() -> dict[str, Any]:
 # ---- formatting ------------------------------------------------------------------------
 
 
-def fmt_rate(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if x >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    return f"{x / 1e3:.1f}K"
-
-
-def fmt_ns(ns: float | None) -> str:
-    if ns is None:
-        return "-"
-    if ns >= 10_000_000:
-        return f"{ns / 1e6:.1f} ms"
-    if ns >= 1_000_000:
-        return f"{ns / 1e6:.2f} ms"
-    if ns >= 10_000:
-        return f"{ns / 1e3:.0f} µs"
-    if ns >= 1_000:
-        return f"{ns / 1e3:.1f} µs"
-    return f"{ns:.0f} ns"
-
-
-def fmt_ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}x" if a and b else "-"
-
-
-def table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str = "") -> str:
-    """A Markdown table; ``align`` has one l/r per column (default: first left, rest right)."""
-    align = align or "l" + "r" * (len(header) - 1)
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def pct_cells(p: dict[str, Any]) -> list[str]:
-    return [fmt_ns(p[k]) for k, _ in PCT_KEYS] + [fmt_ns(p["max_ns"])]
-
-
-PCT_HEADER = ["p50", "p90", "p99", "p99.9", "max"]
-
-
 def render(report: dict[str, Any]) -> str:
     core = report["core"]
     core_by_name = {w["name"]: w for w in core["workloads"]} if core else {}
@@ -399,145 +339,294 @@ def render(report: dict[str, Any]) -> str:
     out: list[str] = []
     add = out.append
     add(f"# pyengine benchmark report: {report['date_utc']} UTC ({report['mode']})\n")
-    add(f"Seed {report['seed']}. Generated by `python3 bench/run.py{' --quick' if report['mode'] == 'quick' else ''}` "
+    add(
+        f"Seed {report['seed']}. Generated by `python3 bench/run.py{' --quick' if report['mode'] == 'quick' else ''}` "
         f"in {report['elapsed_s']:.0f} s on {m['cpu']} ({m['logical_cpus']} logical CPUs); "
-        "workloads and method: [bench/README.md](../README.md).\n")
+        "workloads and method: [bench/README.md](../README.md).\n"
+    )
     load1 = report["load_average_at_start"].split()[0]
     if load1 != "?" and float(load1) > 0.5:
-        add(f"**Note: the load average was {report['load_average_at_start']} when the run started: other work "
-            "was running on this machine and perturbs the figures.**\n")
+        add(
+            f"**Note: the load average was {report['load_average_at_start']} when the run started: other work "
+            "was running on this machine and perturbs the figures.**\n"
+        )
+
+    add("## Targets\n")
+    add(
+        "Ratios measured in this run (per-workload figures; a target is met only if met on every workload it was "
+        "measured on; workloads where the peer needed an emulated operation do not count for the nanobook and "
+        "cython-orderbook targets). The peer figures are in *Peers, in the same run* below.\n"
+    )
+    add(
+        table(
+            ["target", "measured (ours / peer)", "verdict"],
+            peer_report.targets(report["peers"], py["workloads"], core),
+            "lll",
+        )
+        + "\n"
+    )
 
     add("## Summary\n")
     rows = []
     for r in py["workloads"]:
         c = core_by_name.get(r["name"])
-        rows.append([r["name"], f"{r['commands']:,}", fmt_rate(c["throughput_ops"]) if c else "-",
-                     fmt_rate(r["batch_ops"]), fmt_rate(r["per_call_ops"]),
-                     fmt_ns(c["latency"]["p50_ns"]) if c else "-", fmt_ns(c["latency"]["p99_ns"]) if c else "-",
-                     fmt_ns(r["per_call_latency"]["p50_ns"]), fmt_ns(r["per_call_latency"]["p99_ns"])])
-    add(table(["workload", "commands", "core ops/s", "batch ops/s", "per-call ops/s", "core p50", "core p99",
-               "per-call p50", "per-call p99"], rows) + "\n")
+        rows.append(
+            [
+                r["name"],
+                f"{r['commands']:,}",
+                fmt_rate(c["throughput_ops"]) if c else "-",
+                fmt_rate(r["batch_ops"]),
+                fmt_rate(r["per_call_ops"]),
+                fmt_ns(c["latency"]["p50_ns"]) if c else "-",
+                fmt_ns(c["latency"]["p99_ns"]) if c else "-",
+                fmt_ns(r["per_call_latency"]["p50_ns"]),
+                fmt_ns(r["per_call_latency"]["p99_ns"]),
+            ]
+        )
+    add(
+        table(
+            [
+                "workload",
+                "commands",
+                "core ops/s",
+                "batch ops/s",
+                "per-call ops/s",
+                "core p50",
+                "core p99",
+                "per-call p50",
+                "per-call p99",
+            ],
+            rows,
+        )
+        + "\n"
+    )
 
     add("## Core (Rust) throughput and closed-loop latency\n")
     if core:
         tc = core["timer_cost"]
         quick = " -- --quick" if core["mode"] == "quick" else ""
-        add(f"`cargo run --release -p pyengine-core --example latency{quick}`: one thread, one engine; "
+        add(
+            f"`cargo run --release -p pyengine-core --example latency{quick}`: one thread, one engine; "
             "ops/s = commands / elapsed for the whole replay (median of "
             f"{len(core['workloads'][0]['throughput_runs_ops'])} run(s)). Latency per command, back to back; "
-            f"each sample includes one `Instant::now()` (p50 {tc['p50_ns']} ns, not subtracted).\n")
-        rows = [[w["name"], f"{w['size']:,}", f"{w['prefill']:,}", f"{w['commands']:,}",
-                 fmt_rate(w["throughput_ops"]), *pct_cells(w["latency"]), f"{w['latency']['mean_ns']:.0f} ns"]
-                for w in core["workloads"]]
+            f"each sample includes one `Instant::now()` (p50 {tc['p50_ns']} ns, not subtracted).\n"
+        )
+        rows = [
+            [
+                w["name"],
+                f"{w['size']:,}",
+                f"{w['prefill']:,}",
+                f"{w['commands']:,}",
+                fmt_rate(w["throughput_ops"]),
+                *pct_cells(w["latency"]),
+                f"{w['latency']['mean_ns']:.0f} ns",
+            ]
+            for w in core["workloads"]
+        ]
         add(table(["workload", "size", "prefill", "commands", "ops/s", *PCT_HEADER, "mean"], rows) + "\n")
     else:
         add(f"Not available: {report['core_error']}\n")
 
     add("## Python API throughput\n")
-    add(f"Commands/s, median of {RUNS} runs, each on a fresh `Engine.clone()` of the prefilled engine "
+    add(
+        f"Commands/s, median of {RUNS} runs, each on a fresh `Engine.clone()` of the prefilled engine "
         "(clone, prefill and the per-call translation are not timed). *Per-call*: one `Engine.submit/cancel/"
         "amend/mass_cancel` call per command from a precomputed list of bound methods and arguments "
         "(`pyengine.batch.to_calls`); *batch*: one `Engine.submit_batch(commands)` call, events returned as a "
-        "numpy array. The core figure is the Rust run above on the same workload, seed and size.\n")
+        "numpy array. The core figure is the Rust run above on the same workload, seed and size.\n"
+    )
     rows = []
     for r in py["workloads"]:
         c = core_by_name.get(r["name"])
         core_ops = c["throughput_ops"] if c and c["commands"] == r["commands"] else None
-        rows.append([r["name"], f"{r['commands']:,}",
-                     fmt_rate(r["per_call_ops"]), " / ".join(fmt_rate(x) for x in r["per_call_runs_ops"]),
-                     fmt_rate(r["batch_ops"]), " / ".join(fmt_rate(x) for x in r["batch_runs_ops"]),
-                     fmt_ratio(r["batch_ops"], r["per_call_ops"]), fmt_rate(core_ops),
-                     fmt_ratio(r["batch_ops"], core_ops), fmt_ratio(r["per_call_ops"], core_ops)])
-    add(table(["workload", "commands", "per-call ops/s", "per-call runs", "batch ops/s", "batch runs",
-               "batch / per-call", "core ops/s", "batch / core", "per-call / core"], rows) + "\n")
+        rows.append(
+            [
+                r["name"],
+                f"{r['commands']:,}",
+                fmt_rate(r["per_call_ops"]),
+                " / ".join(fmt_rate(x) for x in r["per_call_runs_ops"]),
+                fmt_rate(r["batch_ops"]),
+                " / ".join(fmt_rate(x) for x in r["batch_runs_ops"]),
+                fmt_ratio(r["batch_ops"], r["per_call_ops"]),
+                fmt_rate(core_ops),
+                fmt_ratio(r["batch_ops"], core_ops),
+                fmt_ratio(r["per_call_ops"], core_ops),
+            ]
+        )
+    add(
+        table(
+            [
+                "workload",
+                "commands",
+                "per-call ops/s",
+                "per-call runs",
+                "batch ops/s",
+                "batch runs",
+                "batch / per-call",
+                "core ops/s",
+                "batch / core",
+                "per-call / core",
+            ],
+            rows,
+        )
+        + "\n"
+    )
     mismatch = [r["name"] for r in py["workloads"] if r["events_batch"] != r["events_per_call"]]
-    add("Both APIs gave the same number of events on every workload.\n" if not mismatch else
-        f"**Event counts of the two APIs differ on: {', '.join(mismatch)}.**\n")
+    add(
+        "Both APIs gave the same number of events on every workload.\n"
+        if not mismatch
+        else f"**Event counts of the two APIs differ on: {', '.join(mismatch)}.**\n"
+    )
 
     add("## Python per-call latency\n")
     tc = py["timer_cost"]
-    add(f"One replay; `time.perf_counter_ns()` read before and after each call, so a sample is one API call "
+    add(
+        f"One replay; `time.perf_counter_ns()` read before and after each call, so a sample is one API call "
         f"(argument passing, the engine, building the returned event list) plus one clock read "
         f"(p50 {fmt_ns(tc['p50_ns'])}, p99 {fmt_ns(tc['p99_ns'])}; not subtracted). Closed loop, back to back. "
-        f"Percentiles: {py['histogram']}.\n")
-    rows = [[r["name"], f"{r['per_call_latency']['count']:,}", *pct_cells(r["per_call_latency"]),
-             fmt_ns(r["per_call_latency"]["mean_ns"])] for r in py["workloads"]]
+        f"Percentiles: {py['histogram']}.\n"
+    )
+    rows = [
+        [
+            r["name"],
+            f"{r['per_call_latency']['count']:,}",
+            *pct_cells(r["per_call_latency"]),
+            fmt_ns(r["per_call_latency"]["mean_ns"]),
+        ]
+        for r in py["workloads"]
+    ]
     add(table(["workload", "calls", *PCT_HEADER, "mean"], rows) + "\n")
-    if report.get("plot"):
-        add(f"![latency percentiles]({report['plot']})\n")
-    else:
-        add(f"Plot: {report.get('plot_note', 'skipped')}.\n")
+    if report["peers"]:
+        add(peer_report.render(report["peers"], report["peer_versions"]))
+        plots_ = report.get("plots") or {}
+        if plots_:
+            add(
+                "The per-call latency curves (ours, each peer, and the core's closed-loop percentiles) and the "
+                "throughput of every API (the core and our APIs from the same-size runs above where the workload has "
+                "one, else from the largest peer instance; each peer at its own size, as in the table):\n"
+            )
+            add("\n".join(f"![{k}]({v})" for k, v in plots_.items()) + "\n")
+        else:
+            add(f"Plots: {report.get('plot_note', 'skipped')}.\n")
 
     add("## Memory per resting order\n")
-    add("`Engine.memory_bytes / Engine.live_orders` after the prefill through `submit_batch`, measured from Python "
-        "(capacity as the engine grew it: order slab, free list, price ladders, id index).\n")
-    rows = [[r["name"], f"{r['size']:,}", f"{r['live_orders']:,}", f"{r['memory_bytes'] / 2**20:,.1f} MiB",
-             f"{r['bytes_per_order']:.1f}", f"{r['prefill_s']:.2f} s", r["note"] or ""] for r in report["memory"]]
-    add(table(["workload", "size", "live orders", "memory", "bytes/order", "prefill time", "note"], rows,
-              "lrrrrrl") + "\n")
+    add(
+        "`Engine.memory_bytes / Engine.live_orders` after the prefill through `submit_batch`, measured from Python "
+        "(capacity as the engine grew it: order slab, free list, price ladders, id index).\n"
+    )
+    rows = [
+        [
+            r["name"],
+            f"{r['size']:,}",
+            f"{r['live_orders']:,}",
+            f"{r['memory_bytes'] / 2**20:,.1f} MiB",
+            f"{r['bytes_per_order']:.1f}",
+            f"{r['prefill_s']:.2f} s",
+            r["note"] or "",
+        ]
+        for r in report["memory"]
+    ]
+    add(
+        table(["workload", "size", "live orders", "memory", "bytes/order", "prefill time", "note"], rows, "lrrrrrl")
+        + "\n"
+    )
     if core:
-        add(f"Core run (`Engine::heap_bytes()`; *reserved*: slab pre-sized before the prefill); "
-            f"`ORDER_RECORD_BYTES` = {core['order_record_bytes']}:\n")
-        rows = [[x["name"], f"{x['live_orders']:,}", f"{x['bytes_per_order']:.1f}",
-                 "-" if x["bytes_per_order_reserved"] is None else f"{x['bytes_per_order_reserved']:.1f}"]
-                for x in core["memory"]]
+        add(
+            f"Core run (`Engine::heap_bytes()`; *reserved*: slab pre-sized before the prefill); "
+            f"`ORDER_RECORD_BYTES` = {core['order_record_bytes']}:\n"
+        )
+        rows = [
+            [
+                x["name"],
+                f"{x['live_orders']:,}",
+                f"{x['bytes_per_order']:.1f}",
+                "-" if x["bytes_per_order_reserved"] is None else f"{x['bytes_per_order_reserved']:.1f}",
+            ]
+            for x in core["memory"]
+        ]
         add(table(["workload", "live orders", "bytes/order", "reserved bytes/order"], rows) + "\n")
 
     add("## Open loop, fixed rate (core, ec_single)\n")
     if core:
-        add("Commands are sent on a fixed schedule; latency = completion time - scheduled send time, so queueing "
+        add(
+            "Commands are sent on a fixed schedule; latency = completion time - scheduled send time, so queueing "
             "behind a slow command counts (no coordinated omission). An achieved rate below the target means "
-            "the engine cannot keep up and latency grows with the backlog.\n")
+            "the engine cannot keep up and latency grows with the backlog.\n"
+        )
         rows = []
         for o in core["open_loop"]["runs"]:
             saturated = o["achieved_ops"] < 0.98 * o["target_ops"]
-            rows.append([fmt_rate(o["target_ops"]), f"{o['commands']:,}", fmt_rate(o["achieved_ops"]),
-                         *pct_cells(o["latency"]), "saturated" if saturated else ""])
+            rows.append(
+                [
+                    fmt_rate(o["target_ops"]),
+                    f"{o['commands']:,}",
+                    fmt_rate(o["achieved_ops"]),
+                    *pct_cells(o["latency"]),
+                    "saturated" if saturated else "",
+                ]
+            )
         add(table(["target ops/s", "commands", "achieved ops/s", *PCT_HEADER, ""], rows, "rrrrrrrrl") + "\n")
     else:
         add(f"Not available: {report['core_error']}\n")
 
     add("## Machine\n")
-    rows = [["CPU", m["cpu"]],
-            ["cores", f"{m['logical_cpus']} logical, {m['physical_cores'] or '?'} physical, "
-                      f"{m['usable_cpus'] or '?'} usable by this process"],
-            ["memory", f"{m['memory_bytes'] / 2**30:.1f} GiB" if m["memory_bytes"] else "?"],
-            ["OS", m["os"]], ["clocksource", m["clocksource"]], ["CPU governor", m["governor"]],
-            ["load average at start (1/5/15 min)", report["load_average_at_start"]],
-            ["Python", m["python"]], ["numpy", m["numpy"]], ["rustc", m["rustc"]], ["pyengine", m["pyengine"]],
-            ["git commit", m["git_commit"]], ["date (UTC)", report["date_utc"]]]
+    rows = [
+        ["CPU", m["cpu"]],
+        [
+            "cores",
+            f"{m['logical_cpus']} logical, {m['physical_cores'] or '?'} physical, "
+            f"{m['usable_cpus'] or '?'} usable by this process",
+        ],
+        ["memory", f"{m['memory_bytes'] / 2**30:.1f} GiB" if m["memory_bytes"] else "?"],
+        ["OS", m["os"]],
+        ["clocksource", m["clocksource"]],
+        ["CPU governor", m["governor"]],
+        ["load average at start (1/5/15 min)", report["load_average_at_start"]],
+        ["Python", m["python"]],
+        ["numpy", m["numpy"]],
+        ["rustc", m["rustc"]],
+        ["pyengine", m["pyengine"]],
+        ["git commit", m["git_commit"]],
+        ["date (UTC)", report["date_utc"]],
+    ]
     add(table(["", ""], rows, "ll") + "\n")
     return "\n".join(out)
 
 
-def plot(report: dict[str, Any], path: Path) -> str:
-    """A PNG of the latency percentiles, if matplotlib is importable; returns a note."""
-    try:
-        import matplotlib  # type: ignore[import-not-found, unused-ignore]
+def peer_versions() -> dict[str, str]:
+    """Installed version of every peer (or why it is missing), without importing it here."""
+    out = {}
+    for peer in PEERS:
+        dist = "pyengine" if peer == "reference" else peer
+        try:
+            out[peer] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[peer] = "not installed"
+    return out
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
+
+def make_plots(report: dict[str, Any], out: Path, stem: str) -> tuple[dict[str, str], str]:
+    """The PNGs of the report: ({title: file name}, note why there are none)."""
+    if not report["peers"]:
+        return {}, "skipped (no peer comparison in this run)"
+    files = {"per-call latency percentiles": f"{stem}-latency.png", "throughput": f"{stem}-throughput.png"}
+    title = f"{report['date_utc']} UTC ({report['mode']}), seed {report['seed']}"
+    try:
+        plots.latency_curves(
+            report["peers"], report["core"], f"per-call latency, {title}", out / files["per-call latency percentiles"]
+        )
+        plots.throughput_bars(
+            report["peers"],
+            report["core"],
+            report["python"]["workloads"],
+            f"throughput, {title}",
+            out / files["throughput"],
+        )
     except ImportError:
-        return "skipped (matplotlib is not installed)"
-    labels = [*PCT_HEADER]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    series: list[tuple[str, dict[str, Any]]] = []
-    if report["core"]:
-        series += [(f"core {w['name']}", w["latency"]) for w in report["core"]["workloads"]
-                   if w["name"] in QUICK_WORKLOADS]
-    series += [(f"per-call {r['name']}", r["per_call_latency"]) for r in report["python"]["workloads"]
-               if r["name"] in QUICK_WORKLOADS]
-    for name, p in series:
-        ax.plot(labels, [max(p[k], 1) for k, _ in PCT_KEYS] + [max(p["max_ns"], 1)], marker="o", label=name)
-    ax.set_yscale("log")
-    ax.set_ylabel("latency (ns)")
-    ax.set_title(f"closed-loop latency percentiles, {report['date_utc']} ({report['mode']})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return ""
+        return {}, "skipped (matplotlib is not installed)"
+    except Exception as e:  # a broken plotting setup must not lose the report
+        return {}, f"skipped (plotting failed: {e!r})"
+    return files, ""
 
 
 # ---- main -----------------------------------------------------------------------------------
@@ -549,31 +638,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="workload seed (default 1)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="report directory (default bench/results)")
     ap.add_argument("--no-core", action="store_true", help="skip the Rust latency program")
+    ap.add_argument("--no-peers", action="store_true", help="skip the peer comparison")
     args = ap.parse_args(argv)
     mode = "quick" if args.quick else "full"
     started = datetime.now(UTC)
     load_at_start = load_average()
     if load_at_start != "?" and float(load_at_start.split()[0]) > 0.5:
         log(f"WARNING: load average {load_at_start}: other work on this machine will perturb the figures")
+    names = QUICK_WORKLOADS if args.quick else tuple(SIZES)
+    peer_plan = [] if args.no_peers else plan(args.quick, SIZES)
+    global PROGRESS
+    PROGRESS = Progress(1 + len(names) + len(MEMORY_WORKLOADS) + len(peer_plan) + 1)
     log(f"pyengine {pyengine.__version__} benchmark, {mode} mode, seed {args.seed}")
 
+    PROGRESS.status("core: cargo run --release --example latency")
     core, core_error = (None, "skipped (--no-core)") if args.no_core else run_core(args.quick, args.seed)
-    if core_error:
-        log(f"core: {core_error}")
-    else:
-        log("core: done")
+    PROGRESS.advance(f"core: {core_error}" if core_error else "core: done")
 
-    log("python: timer cost")
     py: dict[str, Any] = {"histogram": HISTOGRAM, "timer_cost": timer_cost(), "workloads": []}
-    names = QUICK_WORKLOADS if args.quick else tuple(SIZES)
     for name in names:
+        PROGRESS.status(f"python: {name}")
         py["workloads"].append(measure_workload(name, SIZES[name][0 if args.quick else 1], args.seed))
         gc.collect()
+        PROGRESS.advance()
 
     memory = []
     mem_size = MEMORY_SIZE[0 if args.quick else 1]
     for name in MEMORY_WORKLOADS:
+        PROGRESS.status(f"memory: {name}")
         memory.append(measure_memory(name, mem_size, args.seed))
+        PROGRESS.advance()
+
+    peers = run_all(peer_plan, args.seed, args.quick, PROGRESS) if peer_plan else []
 
     report: dict[str, Any] = {
         "tool": "bench/run.py",
@@ -586,24 +682,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "core_error": core_error,
         "python": py,
         "memory": memory,
+        "peers": peers,
+        "peer_versions": peer_versions(),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{started:%Y-%m-%d}-{mode}"
-    png = args.out / f"{stem}-latency.png"
-    try:
-        note = plot(report, png)
-    except Exception as e:  # a broken plotting setup must not lose the report
-        note = f"skipped (plotting failed: {e!r})"
-    report["plot"], report["plot_note"] = ("" if note else png.name), note
+    report["plots"], report["plot_note"] = make_plots(report, args.out, stem)
+    PROGRESS.advance("plots: " + (", ".join(report["plots"].values()) or report["plot_note"]))
     report["elapsed_s"] = round(time.perf_counter() - _T0, 1)
     md_path, json_path = args.out / f"{stem}.md", args.out / f"{stem}.json"
     text = render(report)
     md_path.write_text(text)
     json_path.write_text(json.dumps(report, indent=1) + "\n")
     print(text)
-    log(f"wrote {md_path.relative_to(ROOT) if md_path.is_relative_to(ROOT) else md_path} and "
-        f"{json_path.name} in {report['elapsed_s']:.1f} s")
-    return 0 if core is not None or args.no_core else 1
+    log(
+        f"wrote {md_path.relative_to(ROOT) if md_path.is_relative_to(ROOT) else md_path} and "
+        f"{json_path.name} in {report['elapsed_s']:.1f} s"
+    )
+    PROGRESS.close()
+    crashed = [f"{r['peer']} on {r['workload']}" for r in peers if r["status"] == "error"]
+    if crashed:
+        log(f"FAILED: the worker crashed for {', '.join(crashed)}")
+    return 0 if (core is not None or args.no_core) and not crashed else 1
 
 
 if __name__ == "__main__":

@@ -106,9 +106,13 @@ class Adapter(ABC):
     def compile(self, book: Any, ops: Sequence[Op], commands: CommandArray) -> list[Call]:
         """The ops (``commands`` in peer-neutral form) as calls bound to ``book`` (not timed)."""
 
+    def tally(self, result: Any) -> tuple[int, int]:
+        """(trades, volume) of one call's result, for peers whose book keeps no trade log."""
+        return 0, 0
+
     @abstractmethod
-    def outcome(self, book: Any, returns: Sequence[Any]) -> Outcome:
-        """Trades, volume and resting orders after a replay; ``returns`` holds each call's result."""
+    def outcome(self, book: Any, tallied: tuple[int, int]) -> Outcome:
+        """Trades, volume (from the book's own log, or ``tallied`` by :meth:`tally`) and resting orders."""
 
 
 def op_kinds(ops: Sequence[Op]) -> set[int]:

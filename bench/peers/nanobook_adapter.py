@@ -124,7 +124,7 @@ class NanobookAdapter(Adapter):
                 raise AssertionError("amends are compiled in glue mode")
         return calls
 
-    def outcome(self, book: Book, returns: Sequence[Any]) -> Outcome:
+    def outcome(self, book: Book, tallied: tuple[int, int]) -> Outcome:
         trades = volume = resting = 0
         for ex in book.exchanges:
             ts = ex.trades()

@@ -103,8 +103,10 @@ class PyorderbookAdapter(Adapter):
                 calls.append((fns[k], (key, sides[op.side], symbol, op.price, op.qty)))
         return calls
 
-    def outcome(self, book: Book, returns: Sequence[Any]) -> Outcome:
-        blotters = [r for r in returns if r is not None]
-        trades = sum(len(r.trades) for r in blotters)
-        volume = sum(t.fill_quantity for r in blotters for t in r.trades)
-        return Outcome(trades, volume, len(book.book.order_map))
+    def tally(self, result: Any) -> tuple[int, int]:
+        if result is None:  # a cancel
+            return 0, 0
+        return len(result.trades), sum(t.fill_quantity for t in result.trades)
+
+    def outcome(self, book: Book, tallied: tuple[int, int]) -> Outcome:
+        return Outcome(*tallied, len(book.book.order_map))

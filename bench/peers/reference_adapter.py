@@ -46,6 +46,9 @@ class ReferenceAdapter(Adapter):
         methods = {m: _with_kwargs(getattr(book, m)) for m in ("submit", "cancel", "amend", "mass_cancel")}
         return [(methods[m], (a, k)) for m, a, k in to_calls(book, commands)]  # type: ignore[arg-type]
 
-    def outcome(self, book: ReferenceEngine, returns: Sequence[Any]) -> Outcome:
-        trades = [e for evs in returns for e in evs if e["kind"] == "trade"]
-        return Outcome(len(trades), sum(e["qty"] for e in trades), book.live_orders)
+    def tally(self, result: Any) -> tuple[int, int]:
+        trades = [e["qty"] for e in result if e["kind"] == "trade"]
+        return len(trades), sum(trades)
+
+    def outcome(self, book: ReferenceEngine, tallied: tuple[int, int]) -> Outcome:
+        return Outcome(*tallied, book.live_orders)

@@ -102,7 +102,7 @@ class SortedDictBookAdapter(Adapter):
                 calls.append((glue[op.instrument][k], (op.order_id, sides[op.side], op.price, op.qty)))
         return calls
 
-    def outcome(self, book: Book, returns: Sequence[Any]) -> Outcome:
+    def outcome(self, book: Book, tallied: tuple[int, int]) -> Outcome:
         trades = sum(len(ob.trade_log) for ob in book.books)
         volume = sum(t.quantity_filled for ob in book.books for t in ob.trade_log)
         return Outcome(trades, volume, sum(len(ob.orders) for ob in book.books))

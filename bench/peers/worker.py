@@ -73,37 +73,42 @@ def time_peer(calls: list[Call]) -> float:
     return time.perf_counter() - t0
 
 
-def latency_ours(bound: list[BoundCall]) -> tuple[list[int], list[Any]]:
+def latency_ours(eng: pyengine.Engine, bound: list[BoundCall]) -> tuple[list[int], Outcome]:
+    """Per-call latency samples, and what the replay did (counted outside the timed interval)."""
     now = time.perf_counter_ns
     samples = [0] * len(bound)
-    returns: list[Any] = [None] * len(bound)
+    trades = volume = 0
     gc.collect()
     for i, (fn, args, kwargs) in enumerate(bound):
         t0 = now()
-        r = fn(*args, **kwargs)
+        evs = fn(*args, **kwargs)
         t1 = now()
         samples[i] = t1 - t0
-        returns[i] = r
-    return samples, returns
+        for e in evs:
+            if e.kind == "trade":
+                trades += 1
+                volume += e.qty
+        del evs  # freed here: results kept alive would make the collector's passes ever longer
+    return samples, Outcome(trades, volume, eng.live_orders)
 
 
-def latency_peer(calls: list[Call]) -> tuple[list[int], list[Any]]:
+def latency_peer(adapter: Adapter, calls: list[Call]) -> tuple[list[int], tuple[int, int]]:
+    """Per-call latency samples of a peer, and the (trades, volume) its results tally."""
     now = time.perf_counter_ns
+    tally = adapter.tally
     samples = [0] * len(calls)
-    returns: list[Any] = [None] * len(calls)
+    trades = volume = 0
     gc.collect()
     for i, (fn, args) in enumerate(calls):
         t0 = now()
         r = fn(*args)
         t1 = now()
         samples[i] = t1 - t0
-        returns[i] = r
-    return samples, returns
-
-
-def our_outcome(eng: pyengine.Engine, returns: Sequence[Sequence[Any]]) -> Outcome:
-    trades = [e for evs in returns for e in evs if e.kind == "trade"]
-    return Outcome(len(trades), sum(e.qty for e in trades), eng.live_orders)
+        t, v = tally(r)
+        trades += t
+        volume += v
+        del r
+    return samples, (trades, volume)
 
 
 class PeerError(Exception):
@@ -135,7 +140,7 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
     try:
         adapter: Adapter = load(peer)
     except Exception as e:  # a peer that does not import is reported, not fatal
-        return out | {"status": "error", "reason": f"cannot import: {type(e).__name__}: {e}"}
+        return out | {"status": "unavailable", "reason": f"cannot import: {type(e).__name__}: {e}"}
     out |= {"name": adapter.name, "version": adapter.version(), "kind": adapter.kind, "notes": list(adapter.notes)}
 
     w = wl.generate(workload, seed=seed, size=size)
@@ -152,7 +157,7 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
     def prefilled_peer() -> tuple[Any, Outcome]:
         book = adapter.new_book(w)
         as_peer(replay, adapter.compile(book, prefill_ops, w.prefill))
-        return book, as_peer(adapter.outcome, book, [])
+        return book, as_peer(adapter.outcome, book, (0, 0))
 
     # Memory first, while the process has freed little that a new book could reuse:
     # resident bytes a peer's book (and its glue) grew by over the prefill; ours likewise.
@@ -166,7 +171,7 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
         as_peer(replay, pre)
         gc.collect()
         r1 = rss_bytes()
-        resting = as_peer(adapter.outcome, book, []).resting
+        resting = as_peer(adapter.outcome, book, (0, 0)).resting
         del pre, book
         gc.collect()
         if r0 is not None and r1 is not None and resting:
@@ -223,15 +228,14 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
 
     log("phase: latency ours")
     ours_eng = base.clone()
-    ours_samples, ours_returns = latency_ours(bind(ours_eng, calls))
-    ours_outcome = our_outcome(ours_eng, ours_returns)
-    del ours_returns, ours_eng
+    ours_samples, ours_outcome = latency_ours(ours_eng, bind(ours_eng, calls))
+    del ours_eng
     log("phase: latency peer")
     book, pcalls, before = fresh_peer()
-    peer_samples, peer_returns = as_peer(latency_peer, pcalls)
-    after = as_peer(adapter.outcome, book, peer_returns)
+    peer_samples, tallied = as_peer(latency_peer, adapter, pcalls)
+    after = as_peer(adapter.outcome, book, tallied)
     peer_outcome = Outcome(after.trades - before.trades, after.volume - before.volume, after.resting)
-    del peer_returns, pcalls, book
+    del pcalls, book
 
     med = statistics.median
     out |= {
