@@ -8,15 +8,21 @@ stores it as ``extra_info["commands_per_s_median"]``.
 
     python -m pytest bench/ --benchmark-only
     python -m pytest bench/ --benchmark-only --benchmark-group-by=param:prepared
+
+``test_peers`` and ``test_ours_beside_peers`` form one group: our two APIs and each peer
+adapter (``bench/peers``) on the same small workload.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from conftest import ROUNDS, BoundCall, Prepared, record_rate
+from conftest import PEER_SIZE, PEER_WORKLOAD, ROUNDS, SEED, BoundCall, PeerCase, Prepared, record_rate
+from peers.base import Call, Outcome
 
 from pyengine import Engine
+from pyengine import workloads as wl
+from pyengine.batch import to_calls
 
 
 def replay_calls(calls: list[BoundCall]) -> int:
@@ -50,3 +56,44 @@ def test_batch(benchmark: Any, prepared: Prepared) -> None:
     events = benchmark.pedantic(replay_batch, setup=setup, rounds=ROUNDS, iterations=1)
     record_rate(benchmark, prepared.n_commands)
     assert events == prepared.batch_events
+
+
+PEER_GROUP = f"{PEER_WORKLOAD} ({PEER_SIZE:,} commands): ours and the peers"
+
+
+def replay_peer(calls: list[Call]) -> None:
+    """A peer adapter's calls, the loop bench/run.py times."""
+    for fn, args in calls:
+        fn(*args)
+
+
+def test_peers(benchmark: Any, peer_case: PeerCase) -> None:
+    def setup() -> tuple[tuple[list[Call]], dict[str, Any]]:
+        return (peer_case.fresh_calls(),), {}
+
+    benchmark.group = PEER_GROUP
+    benchmark.pedantic(replay_peer, setup=setup, rounds=ROUNDS, iterations=1)
+    record_rate(benchmark, len(peer_case.workload.commands))
+    eng = peer_case.workload.engine()
+    events = [
+        e
+        for evs in (getattr(eng, m)(*a, **k) for m, a, k in to_calls(eng, peer_case.workload.commands))
+        for e in evs
+        if e.kind == "trade"
+    ]
+    ours = Outcome(len(events), sum(e.qty for e in events), eng.live_orders)
+    assert peer_case.outcome() == ours  # the peer matched exactly like our engine
+
+
+def test_ours_beside_peers(benchmark: Any) -> None:
+    w = wl.generate(PEER_WORKLOAD, seed=SEED, size=PEER_SIZE)
+    calls = to_calls(w.engine(), w.commands)
+
+    def setup() -> tuple[tuple[list[BoundCall]], dict[str, Any]]:
+        eng = w.engine()
+        methods = {name: getattr(eng, name) for name in ("submit", "cancel", "amend", "mass_cancel")}
+        return ([(methods[m], a, k) for m, a, k in calls],), {}
+
+    benchmark.group = PEER_GROUP
+    benchmark.pedantic(replay_calls, setup=setup, rounds=ROUNDS, iterations=1)
+    record_rate(benchmark, len(w.commands))
