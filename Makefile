@@ -6,7 +6,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export CARGO_TERM_COLOR = never
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run replay bench bench-quick differential journal-bench gateway-bench clean
+.PHONY: help install test test-rust test-python lint fmt stubtest core-is-pure-rust run replay bench bench-quick bench-smoke differential journal-bench gateway-bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help: ## List the targets
 install: ## Build the extension (release) and install pyengine with test extras, editable
 	$(PIP) install -q -e ".[test,bench]"
 
-test: install core-is-pure-rust lint test-rust stubtest test-python ## Everything CI checks
+test: install core-is-pure-rust lint test-rust stubtest test-python bench-smoke ## Everything CI checks
 	@echo "make test: all checks passed"
 
 test-rust: ## Rust unit, scenario and property tests (core and FIX codec)
@@ -47,11 +47,16 @@ run: install ## The main job: the FIX 4.4 gateway on embedded defaults (FIX 127.
 replay: install ## Replay a benchmark workload through the engine and report throughput and the state hash
 	$(PYTHON) -m pyengine run
 
-bench: install ## Full benchmark suite (core + Python), report in bench/results/
+bench: install ## Full benchmark suite (core, Python APIs, peers), dated report and plots in bench/results/
 	$(PYTHON) bench/run.py
 
-bench-quick: install ## Quick benchmark run (under 2 minutes)
+bench-quick: install ## Quick benchmark run (under 2 minutes), report in bench/results/
 	$(PYTHON) bench/run.py --quick
+
+bench-smoke: install ## CI: quick benchmark and pytest-benchmark suite run once into a temp dir (never checks timings)
+	@out=$$(mktemp -d) && echo "bench-smoke: report in $$out" && \
+		$(PYTHON) bench/run.py --quick --out "$$out" > "$$out/report.md" && \
+		$(PYTHON) -m pytest bench/ --benchmark-disable -p no:cacheprovider
 
 differential: install ## Long differential campaign against the reference model (10M random commands)
 	$(PYTHON) bench/differential_campaign.py --commands 10000000 --workers 2
