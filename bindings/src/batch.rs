@@ -83,6 +83,9 @@ pub fn submit_batch<'py>(
         )));
     }
     let mut out = Vec::with_capacity(bytes.len() / COMMAND_RECORD_SIZE * EVENT_RECORD_SIZE * 2);
+    // A fresh buffer of up to hundreds of MB, written once front to back:
+    // huge pages turn one page fault per 4 KiB into one per 2 MiB.
+    pyengine_core::mem::advise_huge(out.as_ptr(), out.capacity());
     if let Some(writer) = journal.writer()? {
         journal_batch(engine, writer, bytes, &mut out)?;
     } else {

@@ -5,7 +5,7 @@
 //! reached; slab positions and hash-map layout never enter it.
 
 use crate::engine::Engine;
-use crate::order::{Order, NIL};
+use crate::order::{OrderPool, NIL};
 use crate::types::Side;
 
 /// FNV-1a, 64-bit: tiny, dependency-free and stable across platforms and releases.
@@ -57,7 +57,7 @@ impl Engine {
                     h.u64(u64::from(level.count));
                     let mut idx = level.head;
                     while idx != NIL {
-                        hash_order(&mut h, &self.pool[idx]);
+                        hash_order(&mut h, &self.pool, idx);
                         idx = self.pool[idx].next;
                     }
                 }
@@ -67,21 +67,25 @@ impl Engine {
             // path-dependent (any increasing numbering gives the same behaviour).
             for (_, stop, _, idx) in book.stops.iter() {
                 h.i64(stop);
-                hash_order(&mut h, &self.pool[idx]);
+                hash_order(&mut h, &self.pool, idx);
             }
         }
         h.0
     }
 }
 
-fn hash_order(h: &mut Fnv, o: &Order) {
+fn hash_order(h: &mut Fnv, pool: &OrderPool, idx: u32) {
+    let o = &pool[idx];
+    let extra = pool.extra(idx);
+    // A plain order keeps no extra fields: stop price and display 0, all shown.
+    let visible = if o.has_extra { extra.visible } else { o.leaves };
     h.u64(o.order_id);
     h.i64(o.price);
-    h.i64(o.stop_price);
+    h.i64(extra.stop_price);
     h.u64(o.qty);
     h.u64(o.leaves);
-    h.u64(o.display);
-    h.u64(o.visible);
+    h.u64(extra.display);
+    h.u64(visible);
     h.u64(u64::from(o.account));
     h.bytes(&[
         o.side.code(),

@@ -90,7 +90,7 @@ impl InstrumentSpec {
     pub fn check_qty(&self, qty: Qty) -> Result<(), Reason> {
         if qty == 0 {
             Err(Reason::InvalidQty)
-        } else if !qty.is_multiple_of(self.lot_size) {
+        } else if self.lot_size != 1 && !qty.is_multiple_of(self.lot_size) {
             Err(Reason::QtyOffLot)
         } else if qty < self.min_qty {
             Err(Reason::QtyBelowMin)
@@ -106,7 +106,7 @@ impl InstrumentSpec {
     pub fn check_tick(&self, price: Price) -> Result<(), Reason> {
         if price == Price::MIN {
             Err(Reason::Overflow)
-        } else if price % self.tick_size != 0 {
+        } else if self.tick_size != 1 && price % self.tick_size != 0 {
             Err(Reason::PriceOffTick)
         } else {
             Ok(())

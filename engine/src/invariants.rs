@@ -91,6 +91,7 @@ impl Engine {
                 let (mut idx, mut prev, mut n, mut shown) = (level.head, NIL, 0u32, 0u64);
                 while idx != NIL {
                     let o = &self.pool[idx];
+                    let (visible, display) = (self.pool.visible(idx), self.pool.display(idx));
                     ensure!(seen.insert(idx), "{sym} order slot {idx} reached twice");
                     ensure!(
                         o.instrument == id && o.side == side,
@@ -115,19 +116,19 @@ impl Engine {
                         o.order_id
                     );
                     ensure!(
-                        o.visible > 0 && o.visible <= o.leaves,
+                        visible > 0 && visible <= o.leaves,
                         "{sym} order {} shows {} of {}",
                         o.order_id,
-                        o.visible,
+                        visible,
                         o.leaves
                     );
                     ensure!(
-                        o.display == 0 || o.visible <= o.display,
+                        display == 0 || visible <= display,
                         "{sym} iceberg {} shows more than its display",
                         o.order_id
                     );
                     ensure!(
-                        o.display != 0 || o.visible == o.leaves,
+                        display != 0 || visible == o.leaves,
                         "{sym} order {} hides quantity",
                         o.order_id
                     );
@@ -147,7 +148,7 @@ impl Engine {
                         "{sym} order {} not indexed",
                         o.order_id
                     );
-                    shown += o.visible;
+                    shown += visible;
                     n += 1;
                     prev = idx;
                     idx = o.next;
@@ -180,7 +181,11 @@ impl Engine {
             let o = &self.pool[idx];
             ensure!(seen.insert(idx), "{sym} stop slot {idx} reached twice");
             ensure!(
-                o.placement == Placement::Stop && o.side == side && o.stop_price == stop,
+                o.placement == Placement::Stop
+                    && o.side == side
+                    && o.has_extra
+                    && self.pool.stop_price(idx) == stop
+                    && self.pool.visible(idx) == 0,
                 "{sym} stop {} misfiled",
                 o.order_id
             );

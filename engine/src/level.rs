@@ -87,7 +87,12 @@ impl Ladder {
     /// Larger key = better price. Prices are multiples of the tick and never i64::MIN.
     #[inline]
     fn key(&self, price: Price) -> i64 {
-        let ticks = price / self.tick;
+        // Tick 1 (the common case) skips a 64-bit division.
+        let ticks = if self.tick == 1 {
+            price
+        } else {
+            price / self.tick
+        };
         match self.side {
             Side::Buy => ticks,
             Side::Sell => -ticks,
@@ -321,7 +326,8 @@ impl Ladder {
 
     /// Appends order `idx` (already holding price and visible qty) to the back of its level.
     pub fn push_back(&mut self, pool: &mut OrderPool, idx: u32) {
-        let (price, visible) = (pool[idx].price, pool[idx].visible);
+        let o = &pool[idx];
+        let (price, visible) = (o.price, pool.visible_of(idx, o));
         let key = self.key(price);
         let spot = match self.slot(key) {
             Some(i) if self.slots[i].count > 0 => Spot::Slot(i),
@@ -346,7 +352,7 @@ impl Ladder {
     pub fn remove(&mut self, pool: &mut OrderPool, idx: u32) {
         let (price, prev, next, visible) = {
             let o = &pool[idx];
-            (o.price, o.prev, o.next, o.visible)
+            (o.price, o.prev, o.next, pool.visible_of(idx, o))
         };
         let Some(spot) = self.spot(price) else {
             unreachable!("resting order without its level");
@@ -390,37 +396,25 @@ impl Ladder {
             unreachable!("resting order without its level");
         };
         self.level_mut(spot).visible -= by;
-        pool[idx].visible -= by;
+        if pool[idx].has_extra {
+            pool.extra_mut(idx).visible -= by;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::{Order, Placement};
-    use crate::types::{OrderType, Stp, Tif};
+    use crate::order::Order;
 
     fn order(pool: &mut OrderPool, side: Side, price: Price) -> u32 {
         pool.alloc(Order {
             order_id: price as u64,
             price,
-            stop_price: 0,
             qty: 1,
             leaves: 1,
-            display: 0,
-            visible: 1,
-            prev: NIL,
-            next: NIL,
-            acct_prev: NIL,
-            acct_next: NIL,
-            account: 0,
-            instrument: 0,
             side,
-            order_type: OrderType::Limit,
-            tif: Tif::Gtc,
-            stp: Stp::None,
-            post_only: false,
-            placement: Placement::Book,
+            ..Order::blank()
         })
     }
 

@@ -28,6 +28,7 @@ mod invariants;
 pub mod journal;
 mod level;
 mod matching;
+pub mod mem;
 mod modify;
 mod order;
 pub mod records;
@@ -36,7 +37,9 @@ pub mod types;
 pub mod workloads;
 
 pub use command::{Command, NewOrder};
-pub use engine::{DepthLevel, Engine, OrderView};
+pub use engine::{
+    DepthLevel, Engine, OrderView, PREFETCH_DISTANCE, PREFETCH_MIN_ORDERS, PREFETCH_STAGES,
+};
 pub use event::{Event, EventKind, Reason};
 pub use instrument::{InstrumentSpec, SpecError};
 pub use types::{

@@ -5,7 +5,7 @@ use crate::book::Book;
 use crate::command::NewOrder;
 use crate::engine::Engine;
 use crate::event::{Event, EventKind, Reason};
-use crate::order::{Order, Placement, NIL};
+use crate::order::{Extra, Order, Placement, NIL};
 use crate::types::{InstrumentId, OrderType, Price, Qty, Stp, Tif};
 
 /// How the match loop ended for the taker.
@@ -66,35 +66,49 @@ impl Engine {
         let Some(book) = self.books.get(o.instrument as usize) else {
             return self.reject(out, o.instrument, o.order_id, Reason::UnknownInstrument);
         };
+        if self.pool.live() >= crate::engine::PREFETCH_MIN_ORDERS
+            && o.order_type == OrderType::Limit
+        {
+            // A large book: start the fetch of the order this one would queue
+            // behind now, so that it overlaps the id-index probe below.
+            if let Some(level) = book.ladder(o.side).get(o.price) {
+                self.pool.prefetch(level.tail);
+            }
+        }
         if let Err(reason) = self.validate_new(book, o) {
             return self.reject(out, o.instrument, o.order_id, reason);
         }
         let is_stop = matches!(o.order_type, OrderType::Stop | OrderType::StopLimit);
-        let idx = self.pool.alloc(Order {
-            order_id: o.order_id,
-            price: if matches!(o.order_type, OrderType::Limit | OrderType::StopLimit) {
-                o.price
-            } else {
-                0
+        let idx = self.pool.alloc_with(
+            Order {
+                order_id: o.order_id,
+                price: if matches!(o.order_type, OrderType::Limit | OrderType::StopLimit) {
+                    o.price
+                } else {
+                    0
+                },
+                qty: o.qty,
+                leaves: o.qty,
+                prev: NIL,
+                next: NIL,
+                acct_prev: NIL,
+                acct_next: NIL,
+                account: o.account,
+                instrument: o.instrument,
+                side: o.side,
+                order_type: o.order_type,
+                tif: o.tif,
+                stp: o.stp,
+                post_only: o.post_only,
+                placement: Placement::Book,
+                has_extra: false,
             },
-            stop_price: if is_stop { o.stop_price } else { 0 },
-            qty: o.qty,
-            leaves: o.qty,
-            display: o.display_qty,
-            visible: 0,
-            prev: NIL,
-            next: NIL,
-            acct_prev: NIL,
-            acct_next: NIL,
-            account: o.account,
-            instrument: o.instrument,
-            side: o.side,
-            order_type: o.order_type,
-            tif: o.tif,
-            stp: o.stp,
-            post_only: o.post_only,
-            placement: Placement::Book,
-        });
+            Extra {
+                stop_price: if is_stop { o.stop_price } else { 0 },
+                display: o.display_qty,
+                visible: 0,
+            },
+        );
         let mut ev = self.order_event(EventKind::Accepted, idx);
         ev.qty = o.qty;
         ev.leaves_qty = o.qty;
@@ -114,9 +128,10 @@ impl Engine {
     /// Puts stop `idx` in its book's stop book; its arrival is the current seq.
     pub(crate) fn park_stop(&mut self, idx: u32) {
         let arrival = self.seq;
+        let stop = self.pool.stop_price(idx);
         let o = &mut self.pool[idx];
         o.placement = Placement::Stop;
-        let (instrument, side, stop) = (o.instrument, o.side, o.stop_price);
+        let (instrument, side) = (o.instrument, o.side);
         self.books[instrument as usize]
             .stops
             .insert(side, stop, arrival, idx);
@@ -154,12 +169,13 @@ impl Engine {
             let o = &self.pool[idx];
             self.books[o.instrument as usize]
                 .ladder(side)
-                .would_overflow(o.price, o.slice())
+                .would_overflow(o.price, self.pool.slice(idx))
         };
         rests &= !overflows;
         if rests {
+            let slice = self.pool.slice(idx);
+            self.pool.set_visible(idx, slice);
             let o = &mut self.pool[idx];
-            o.visible = o.slice();
             o.placement = Placement::Book;
             let instrument = o.instrument;
             self.books[instrument as usize]
@@ -237,13 +253,21 @@ impl Engine {
                 }
                 continue;
             }
-            let fill = self.pool[idx].leaves.min(self.pool[maker].visible);
+            let maker_visible = self.pool.visible(maker);
+            let fill = self.pool[idx].leaves.min(maker_visible);
+            if fill == self.pool[maker].leaves {
+                // The maker leaves the book: fetch the neighbours it will relink.
+                self.pool.prefetch_links(maker);
+            }
             level.visible -= fill;
             let m = &mut self.pool[maker];
-            m.visible -= fill;
             m.leaves -= fill;
-            let (maker_leaves, maker_visible, maker_id, maker_account) =
-                (m.leaves, m.visible, m.order_id, m.account);
+            let (maker_leaves, maker_id, maker_account, maker_extra) =
+                (m.leaves, m.order_id, m.account, m.has_extra);
+            let maker_visible = maker_visible - fill;
+            if maker_extra {
+                self.pool.extra_mut(maker).visible = maker_visible;
+            }
             self.pool[idx].leaves -= fill;
             book.last_trade = Some(price);
 
@@ -264,8 +288,8 @@ impl Engine {
                 } else {
                     // Iceberg refill: a new slice at the back of the queue.
                     ladder.remove(&mut self.pool, maker);
-                    let m = &mut self.pool[maker];
-                    m.visible = m.slice();
+                    let slice = self.pool.slice(maker);
+                    self.pool.set_visible(maker, slice);
                     ladder.push_back(&mut self.pool, maker);
                 }
             }
@@ -306,6 +330,8 @@ impl Engine {
 
     /// Removes a resting order entirely, reporting the cancelled remainder.
     pub(crate) fn cancel_resting(&mut self, idx: u32, reason: Reason, out: &mut Vec<Event>) {
+        // The four neighbours to relink are independent loads: start them all now.
+        self.pool.prefetch_links(idx);
         self.unplace(idx);
         let leaves = self.pool[idx].leaves;
         self.pool[idx].leaves = 0;
@@ -316,10 +342,11 @@ impl Engine {
     /// Lowers a resting order's total and open quantity by `by` (< leaves),
     /// keeping its priority and its filled quantity.
     pub(crate) fn reduce_resting(&mut self, idx: u32, by: Qty) {
+        let shown = self.pool.visible(idx);
         let o = &mut self.pool[idx];
         o.qty -= by;
         o.leaves -= by;
-        let shown_cut = o.visible.saturating_sub(o.leaves);
+        let shown_cut = shown.saturating_sub(o.leaves);
         if o.placement == Placement::Book && shown_cut > 0 {
             let (instrument, side) = (o.instrument, o.side);
             self.books[instrument as usize]
@@ -341,7 +368,7 @@ impl Engine {
             let Some((side, idx)) = book.stops.next_triggered(last) else {
                 return;
             };
-            let stop_price = self.pool[idx].stop_price;
+            let stop_price = self.pool.stop_price(idx);
             self.books[instrument as usize]
                 .stops
                 .remove(side, stop_price, idx);

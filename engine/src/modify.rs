@@ -124,16 +124,17 @@ impl Engine {
         let new_price = price.unwrap_or(o.price);
         let requeues = new_price != o.price || new_qty > o.qty;
         if !waiting && requeues && new_qty > o.filled() {
-            let slice = if o.display == 0 {
+            let display = self.pool.display(idx);
+            let slice = if display == 0 {
                 new_qty - o.filled()
             } else {
-                o.display.min(new_qty - o.filled())
+                display.min(new_qty - o.filled())
             };
             let ladder = book.ladder(o.side);
             // The order leaves its own level first, so only other orders count.
             let others = ladder.get(new_price).map_or(0, |l| {
                 if new_price == o.price {
-                    l.visible - o.visible
+                    l.visible - self.pool.visible(idx)
                 } else {
                     l.visible
                 }
@@ -155,13 +156,13 @@ impl Engine {
         out: &mut Vec<Event>,
     ) {
         self.unplace(idx);
+        if let Some(s) = stop_price {
+            self.pool.extra_mut(idx).stop_price = s;
+        }
         let o = &mut self.pool[idx];
         o.qty = qty;
         o.leaves = qty;
         o.price = price;
-        if let Some(s) = stop_price {
-            o.stop_price = s;
-        }
         let instrument = o.instrument;
         self.emit_amended(idx, out);
         self.park_stop(idx);

@@ -2,7 +2,10 @@
 //!
 //! Orders live in one engine-wide slab addressed by `u32` so that the links of
 //! the price-level queue and of the per-account list are 4 bytes each and no
-//! order is ever moved or allocated on the hot path.
+//! order is ever moved or allocated on the hot path. An order is 64 bytes,
+//! aligned to a cache line, so touching an order costs one line.
+
+use rustc_hash::FxHashMap;
 
 use crate::types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif};
 
@@ -19,22 +22,22 @@ pub enum Placement {
     Stop = 1,
 }
 
-/// A live order (resting, or a stop waiting to trigger).
+/// A live order (resting, or a stop waiting to trigger): one cache line.
+///
+/// The fields every order uses are here; what only stop and iceberg orders
+/// need (stop price, display size, shown part) lives in [`Extra`], a side
+/// table of the pool keyed by slot, flagged by `has_extra`. An order without
+/// extra shows its whole open quantity while it rests (`visible == leaves`).
 #[derive(Clone, Debug)]
+#[repr(align(64))]
 pub struct Order {
     pub order_id: OrderId,
     /// Limit price (unused for market and stop orders).
     pub price: Price,
-    /// Stop price of a stop / stop-limit order still waiting to trigger.
-    pub stop_price: Price,
     /// Total order quantity; `qty - leaves` is the filled quantity.
     pub qty: Qty,
     /// Quantity still open, shown and hidden.
     pub leaves: Qty,
-    /// Iceberg display size; 0 means the whole order is shown.
-    pub display: Qty,
-    /// Shown part in the queue now (`<= leaves`).
-    pub visible: Qty,
     pub prev: u32,
     pub next: u32,
     pub acct_prev: u32,
@@ -47,23 +50,50 @@ pub struct Order {
     pub stp: Stp,
     pub post_only: bool,
     pub placement: Placement,
+    /// Whether the pool holds an [`Extra`] for this slot.
+    pub has_extra: bool,
+}
+
+/// The fields only stop and iceberg orders need.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extra {
+    /// Stop price of a stop / stop-limit order (kept after it triggers).
+    pub stop_price: Price,
+    /// Iceberg display size; 0 means the whole order is shown.
+    pub display: Qty,
+    /// Shown part in the queue now (`<= leaves`; 0 while waiting or taking).
+    pub visible: Qty,
 }
 
 impl Order {
+    /// An order with every field zero / empty (for tests and struct updates).
+    #[cfg(test)]
+    pub fn blank() -> Order {
+        Order {
+            order_id: 0,
+            price: 0,
+            qty: 0,
+            leaves: 0,
+            prev: NIL,
+            next: NIL,
+            acct_prev: NIL,
+            acct_next: NIL,
+            account: 0,
+            instrument: 0,
+            side: Side::Buy,
+            order_type: OrderType::Limit,
+            tif: Tif::Gtc,
+            stp: Stp::None,
+            post_only: false,
+            placement: Placement::Book,
+            has_extra: false,
+        }
+    }
+
     /// Filled quantity so far.
     #[inline]
     pub fn filled(&self) -> Qty {
         self.qty - self.leaves
-    }
-
-    /// The shown size a fresh (or refilled) slice gets.
-    #[inline]
-    pub fn slice(&self) -> Qty {
-        if self.display == 0 {
-            self.leaves
-        } else {
-            self.display.min(self.leaves)
-        }
     }
 }
 
@@ -81,6 +111,8 @@ pub struct OrderPool {
     len: usize,
     free_head: u32,
     free_count: usize,
+    /// Stop / iceberg fields by slot (only for orders with `has_extra`).
+    extra: FxHashMap<u32, Extra>,
 }
 
 impl Default for OrderPool {
@@ -90,6 +122,7 @@ impl Default for OrderPool {
             len: 0,
             free_head: NIL,
             free_count: 0,
+            extra: FxHashMap::default(),
         }
     }
 }
@@ -103,23 +136,70 @@ impl OrderPool {
             self.free_head = self[idx].next;
             self.free_count -= 1;
             self[idx] = order;
+            // The next allocation's slot, so that its write does not wait.
+            self.prefetch(self.free_head);
             return idx;
         }
-        assert!(self.len < NIL as usize, "order slab full");
+        // The id index stores `slot + 1` in 32 bits, so the top two values stay unused.
+        assert!(self.len < NIL as usize - 1, "order slab full");
         if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
-        self.chunks
-            .last_mut()
-            .expect("a chunk with room")
-            .push(order);
+        let chunk = self.chunks.last_mut().expect("a chunk with room");
+        chunk.push(order);
+        if let Some(next) = chunk.spare_capacity_mut().first() {
+            crate::index::prefetch(next);
+        }
         self.len += 1;
         (self.len - 1) as u32
+    }
+
+    /// Stores `order` with its stop / iceberg fields; `extra` is kept for stop
+    /// orders and whenever it holds something (without it an order behaves as
+    /// all zero there, showing its whole open quantity).
+    #[inline]
+    pub fn alloc_with(&mut self, mut order: Order, extra: Extra) -> u32 {
+        order.has_extra = extra != Extra::default()
+            || matches!(order.order_type, OrderType::Stop | OrderType::StopLimit);
+        let idx = self.alloc(order);
+        if self[idx].has_extra {
+            self.extra.insert(idx, extra);
+        }
+        idx
+    }
+
+    /// The order in slot `idx`, if the slot exists (it may be free).
+    #[inline]
+    pub fn get(&self, idx: u32) -> Option<&Order> {
+        self.chunks
+            .get((idx >> CHUNK_SHIFT) as usize)
+            .and_then(|c| c.get((idx & CHUNK_MASK) as usize))
+    }
+
+    /// Hints the CPU to fetch slot `idx` (a no-op for a slot out of range).
+    #[inline]
+    pub fn prefetch(&self, idx: u32) {
+        if let Some(o) = self.get(idx) {
+            crate::index::prefetch(o);
+        }
+    }
+
+    /// Hints the CPU to fetch the queue and account-list neighbours of `idx`.
+    #[inline]
+    pub fn prefetch_links(&self, idx: u32) {
+        let o = &self[idx];
+        for link in [o.prev, o.next, o.acct_prev, o.acct_next] {
+            self.prefetch(link);
+        }
     }
 
     /// Returns a slot to the free list.
     #[inline]
     pub fn free(&mut self, idx: u32) {
+        if self[idx].has_extra {
+            self[idx].has_extra = false;
+            self.extra.remove(&idx);
+        }
         self[idx].next = self.free_head;
         self.free_head = idx;
         self.free_count += 1;
@@ -138,23 +218,104 @@ impl OrderPool {
             .reserve(chunks.saturating_sub(self.chunks.len()));
     }
 
-    /// Bytes held by the slab (capacity, not just live orders).
+    /// Bytes held by the slab (capacity, not just live orders) and the side table.
     pub fn heap_bytes(&self) -> usize {
+        // A hashbrown bucket: the entry plus one control byte.
+        let extra_bucket = std::mem::size_of::<(u32, Extra)>() + 1;
         self.chunks.iter().map(|c| c.capacity()).sum::<usize>() * std::mem::size_of::<Order>()
             + self.chunks.capacity() * std::mem::size_of::<Vec<Order>>()
+            + self.extra.capacity() * extra_bucket
+    }
+
+    /// The stop / iceberg fields of slot `idx` (all zero for an order without them).
+    #[inline(always)]
+    pub fn extra(&self, idx: u32) -> Extra {
+        if self[idx].has_extra {
+            self.stored_extra(idx)
+        } else {
+            Extra::default()
+        }
+    }
+
+    /// The side-table entry of a slot flagged `has_extra` (off the common path).
+    #[cold]
+    #[inline(never)]
+    fn stored_extra(&self, idx: u32) -> Extra {
+        self.extra[&idx]
+    }
+
+    /// Mutable stop / iceberg fields of slot `idx`, created on first use.
+    #[inline]
+    pub fn extra_mut(&mut self, idx: u32) -> &mut Extra {
+        self[idx].has_extra = true;
+        self.extra.entry(idx).or_default()
+    }
+
+    /// Shown quantity of order `o` in slot `idx`: the iceberg's shown part,
+    /// else the whole open quantity (for a resting order; a waiting stop shows
+    /// 0 through its extra).
+    #[inline(always)]
+    pub fn visible_of(&self, idx: u32, o: &Order) -> Qty {
+        if o.has_extra {
+            self.stored_extra(idx).visible
+        } else {
+            o.leaves
+        }
+    }
+
+    /// Shown quantity of slot `idx` (see [`OrderPool::visible_of`]).
+    #[inline(always)]
+    pub fn visible(&self, idx: u32) -> Qty {
+        self.visible_of(idx, &self[idx])
+    }
+
+    /// Iceberg display size (0 = not an iceberg).
+    #[inline(always)]
+    pub fn display(&self, idx: u32) -> Qty {
+        self.extra(idx).display
+    }
+
+    /// Stop price (0 for orders that never had one).
+    #[inline(always)]
+    pub fn stop_price(&self, idx: u32) -> Price {
+        self.extra(idx).stop_price
+    }
+
+    /// The shown size a fresh (or refilled) slice of order `idx` gets.
+    #[inline(always)]
+    pub fn slice(&self, idx: u32) -> Qty {
+        let o = &self[idx];
+        if o.has_extra {
+            let display = self.stored_extra(idx).display;
+            if display != 0 {
+                return display.min(o.leaves);
+            }
+        }
+        o.leaves
+    }
+
+    /// Sets the shown part of order `idx` (`visible` must equal its leaves
+    /// unless it has extra fields: a plain order shows everything).
+    #[inline(always)]
+    pub fn set_visible(&mut self, idx: u32, visible: Qty) {
+        if self[idx].has_extra {
+            self.extra_mut(idx).visible = visible;
+        } else {
+            debug_assert_eq!(visible, self[idx].leaves, "plain order hides quantity");
+        }
     }
 }
 
 impl std::ops::Index<u32> for OrderPool {
     type Output = Order;
-    #[inline]
+    #[inline(always)]
     fn index(&self, idx: u32) -> &Order {
         &self.chunks[(idx >> CHUNK_SHIFT) as usize][(idx & CHUNK_MASK) as usize]
     }
 }
 
 impl std::ops::IndexMut<u32> for OrderPool {
-    #[inline]
+    #[inline(always)]
     fn index_mut(&mut self, idx: u32) -> &mut Order {
         &mut self.chunks[(idx >> CHUNK_SHIFT) as usize][(idx & CHUNK_MASK) as usize]
     }

@@ -15,7 +15,7 @@
 //!  maker_account u32 | kind u8 | reason u8 | side u8 | flags u8`
 
 use crate::command::{Command, NewOrder};
-use crate::engine::Engine;
+use crate::engine::{Engine, PREFETCH_DISTANCE, PREFETCH_MIN_ORDERS, PREFETCH_STAGES};
 use crate::event::{Event, EventKind, Reason};
 use crate::types::{OrderType, Side, Stp, Tif, Timestamp};
 
@@ -241,16 +241,44 @@ impl Engine {
     /// Applies a whole buffer of command records, appending event records to `out`.
     /// A record that does not decode is rejected (`invalid_command`), never skipped.
     /// `records.len()` must be a multiple of [`COMMAND_RECORD_SIZE`].
+    ///
+    /// Like [`Engine::process_batch`], it prefetches for the commands ahead
+    /// ([`Engine::prefetch`]): each record is decoded once, into a small ring
+    /// that runs `3 * PREFETCH_DISTANCE` records ahead of the one applied.
     pub fn process_records(&mut self, records: &[u8], out: &mut Vec<u8>) {
         debug_assert_eq!(records.len() % COMMAND_RECORD_SIZE, 0);
+        const RING: usize = 16;
+        const AHEAD: usize = PREFETCH_STAGES as usize * PREFETCH_DISTANCE;
+        const _: () = assert!(AHEAD < RING);
+        let rec = |i: usize| -> &[u8; COMMAND_RECORD_SIZE] {
+            records[i * COMMAND_RECORD_SIZE..(i + 1) * COMMAND_RECORD_SIZE]
+                .try_into()
+                .expect("exact chunk")
+        };
+        let n = records.len() / COMMAND_RECORD_SIZE;
+        let mut ring: [Option<Result<(Timestamp, Command), BadRecord>>; RING] =
+            std::array::from_fn(|_| None);
+        for (j, slot) in ring.iter_mut().enumerate().take(AHEAD.min(n)) {
+            *slot = Some(decode_command(rec(j)));
+        }
         let mut events = Vec::with_capacity(16);
-        for chunk in records.chunks_exact(COMMAND_RECORD_SIZE) {
-            let rec: &[u8; COMMAND_RECORD_SIZE] = chunk.try_into().expect("exact chunk");
+        for i in 0..n {
+            if i + AHEAD < n {
+                ring[(i + AHEAD) % RING] = Some(decode_command(rec(i + AHEAD)));
+            }
+            if self.pool.live() >= PREFETCH_MIN_ORDERS {
+                for stage in 0..PREFETCH_STAGES {
+                    let j = i + usize::from(PREFETCH_STAGES - stage) * PREFETCH_DISTANCE;
+                    if let Some(Some(Ok((_, cmd)))) = (j < n).then(|| &ring[j % RING]) {
+                        self.prefetch(cmd, stage);
+                    }
+                }
+            }
             events.clear();
-            match decode_command(rec) {
+            match ring[i % RING].take().expect("decoded ahead") {
                 Ok((ts, cmd)) => self.process(ts, &cmd, &mut events),
                 Err(bad) => {
-                    self.now = u64_at(rec, 0);
+                    self.now = u64_at(rec(i), 0);
                     self.reject(
                         &mut events,
                         bad.instrument,

@@ -53,7 +53,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::Engine;
 use crate::instrument::InstrumentSpec;
-use crate::order::{Order, Placement, NIL};
+use crate::order::{Extra, Order, OrderPool, Placement, NIL};
 use crate::types::{OrderType, Price, Side, Stp, Tif};
 
 /// Magic bytes at the start of every snapshot file.
@@ -203,14 +203,15 @@ impl Enc {
         self.0.extend_from_slice(s.as_bytes());
     }
     #[inline]
-    fn order(&mut self, o: &Order) {
+    fn order(&mut self, pool: &OrderPool, idx: u32) {
+        let o = &pool[idx];
         self.v(o.order_id);
         self.v(u64::from(o.account));
         self.v(o.qty);
         self.v(o.leaves);
-        self.v(o.display);
-        self.v(o.visible);
-        self.s(o.stop_price);
+        self.v(pool.display(idx));
+        self.v(pool.visible(idx));
+        self.s(pool.stop_price(idx));
         self.b(o.order_type.code()
             | o.tif.code() << 2
             | o.stp.code() << 4
@@ -257,19 +258,17 @@ impl Engine {
                     e.v(u64::from(level.count));
                     let mut idx = level.head;
                     while idx != NIL {
-                        let o = &self.pool[idx];
-                        e.order(o);
-                        idx = o.next;
+                        e.order(&self.pool, idx);
+                        idx = self.pool[idx].next;
                     }
                 }
             }
             for map in [&book.stops.buys, &book.stops.sells] {
                 e.v(map.len() as u64);
                 for (&(_, arrival), &idx) in map {
-                    let o = &self.pool[idx];
                     e.v(arrival);
-                    e.s(o.price);
-                    e.order(o);
+                    e.s(self.pool[idx].price);
+                    e.order(&self.pool, idx);
                 }
             }
         }
@@ -511,11 +510,8 @@ impl Stored {
         Order {
             order_id: self.order_id,
             price,
-            stop_price: self.stop_price,
             qty: self.qty,
             leaves: self.leaves,
-            display: self.display,
-            visible: self.visible,
             prev: NIL,
             next: NIL,
             acct_prev: NIL,
@@ -528,6 +524,15 @@ impl Stored {
             stp: self.stp,
             post_only: self.post_only,
             placement,
+            has_extra: false,
+        }
+    }
+
+    fn extra(&self) -> Extra {
+        Extra {
+            stop_price: self.stop_price,
+            display: self.display,
+            visible: self.visible,
         }
     }
 }
@@ -645,9 +650,11 @@ fn restore_side(
             if eng.books[instrument as usize].index.contains(id, &eng.pool) {
                 return Err(bad("duplicate order id"));
             }
-            let idx = eng
-                .pool
-                .alloc(s.into_order(instrument, side, price, Placement::Book));
+            let extra = s.extra();
+            let idx = eng.pool.alloc_with(
+                s.into_order(instrument, side, price, Placement::Book),
+                extra,
+            );
             let Engine { books, pool, .. } = &mut *eng;
             books[instrument as usize]
                 .ladder_mut(side)
@@ -677,7 +684,7 @@ fn restore_stops(
         if !matches!(s.order_type, OrderType::Stop | OrderType::StopLimit) {
             return Err(bad("not a stop order"));
         }
-        if s.qty == 0 || s.leaves != s.qty {
+        if s.qty == 0 || s.leaves != s.qty || s.visible != 0 {
             return Err(bad("quantities inconsistent"));
         }
         let book = &eng.books[instrument as usize];
@@ -713,9 +720,11 @@ fn restore_stops(
             return Err(bad("duplicate order id"));
         }
         let stop_price = s.stop_price;
-        let idx = eng
-            .pool
-            .alloc(s.into_order(instrument, side, price, Placement::Stop));
+        let extra = s.extra();
+        let idx = eng.pool.alloc_with(
+            s.into_order(instrument, side, price, Placement::Stop),
+            extra,
+        );
         eng.register(idx);
         eng.books[instrument as usize]
             .stops

@@ -421,6 +421,24 @@ fn run_stream(ops: &[Op]) -> Result<(), TestCaseError> {
         prop_assert_eq!(c.seq(), eng.seq());
     }
     prop_assert_eq!(eng.clone().state_hash(), eng.state_hash());
+    // The whole stream through `process_batch` (lookahead prefetching) gives
+    // the same events and state as one `process` call per command.
+    let mut batched = engine();
+    let (mut evs, mut buf) = (Vec::new(), Vec::new());
+    batched.process_batch(
+        &cmds,
+        |i| 1_000 + 7 * i as u64,
+        &mut buf,
+        |_, e| evs.extend_from_slice(e),
+    );
+    let mut single = engine();
+    let mut want = Vec::new();
+    for (i, cmd) in cmds.iter().enumerate() {
+        single.process(1_000 + 7 * i as u64, cmd, &mut want);
+    }
+    prop_assert_eq!(&evs, &want, "process_batch events differ");
+    prop_assert_eq!(batched.state_hash(), eng.state_hash());
+    batched.check_invariants().map_err(TestCaseError::fail)?;
     Ok(())
 }
 
