@@ -279,6 +279,7 @@ def run_step(plan: LoadPlan, args: argparse.Namespace, shared: GatewayProcess | 
     """One rate step; a step that fails while other processes took a noticeable share of the CPU is retried once."""
     step: dict[str, Any] = {}
     for attempt in range(2):
+        settle(args)
         if shared is None:
             with gateway(args.fsync) as gw:
                 step = load_step(gw, plan)
@@ -294,7 +295,7 @@ def run_step(plan: LoadPlan, args: argparse.Namespace, shared: GatewayProcess | 
         if step["holds"] or attempt == 1 or args.quick or step["cpu_cores"]["other"] <= NOISY_CORES:
             break
         log(f"other processes used {step['cpu_cores']['other']:.2f} cores during that step: retrying it once")
-        wait_quiet(60.0)
+        wait_quiet(max(60.0, args.wait_quiet))
         noisy = step
     if attempt == 1:
         step["retried_after_noise"] = {k: noisy[k] for k in ("achieved_rate", "latency_us", "cpu_cores")}
@@ -341,6 +342,7 @@ def fixed_rate(s: Settings, args: argparse.Namespace, fsync: str, sessions: int 
         processes=min(args.processes, sessions),
         comp_id_prefix="BLAT",
     )
+    settle(args)
     with gateway(fsync) as gw:
         step = load_step(gw, plan)
     step["fsync"] = fsync
@@ -378,6 +380,13 @@ def machine() -> dict[str, Any]:
         (int(ln.split()[1]) * 1024 for ln in _read("/proc/meminfo").splitlines() if ln.startswith("MemTotal:")), 0
     )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "pyengine", "engine", "bindings", "fix"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    changed = sorted(line[3:] for line in dirty.stdout.splitlines() if line[:2].strip() and not line.startswith("??"))
     return {
         "cpu": cpu,
         "logical_cpus": os.cpu_count(),
@@ -388,6 +397,7 @@ def machine() -> dict[str, Any]:
         "uvloop": _version("uvloop"),
         "hdrhistogram": _version("hdrhistogram"),
         "git_commit": commit.stdout.strip() or "?",
+        "uncommitted_changes": ", ".join(changed) or "none",
     }
 
 
@@ -408,15 +418,29 @@ def fdatasync_probe(directory: Path, n: int = 300) -> Summary:
     return hist.summary()
 
 
-def wait_quiet(max_wait: float, threshold: float = 0.5) -> float:
-    """Wait (up to ``max_wait`` s) until the 1-minute load average drops below ``threshold``; returns it."""
+def others_busy_cores(seconds: float = 2.0) -> float:
+    """Cores used by other processes over the next ``seconds`` (the whole machine minus this process)."""
+    busy, own, t = _machine_busy_s(), _own_cpu_s(), time.monotonic()
+    time.sleep(seconds)
+    dt = time.monotonic() - t
+    return max(0.0, (_machine_busy_s() - busy - (_own_cpu_s() - own)) / dt)
+
+
+def wait_quiet(max_wait: float, threshold: float = 0.2) -> float:
+    """Wait (up to ``max_wait`` s) until other processes use less than ``threshold`` cores; returns their use."""
     deadline = time.monotonic() + max_wait
-    load = os.getloadavg()[0]
-    while load >= threshold and time.monotonic() < deadline:
-        log(f"load average {load:.2f}: waiting for the machine to go quiet")
-        time.sleep(15)
-        load = os.getloadavg()[0]
-    return load
+    others = others_busy_cores()
+    while others >= threshold and time.monotonic() < deadline:
+        log(f"other processes use {others:.2f} cores: waiting for the machine to go quiet")
+        time.sleep(10)
+        others = others_busy_cores()
+    return others
+
+
+def settle(args: argparse.Namespace) -> None:
+    """With ``--wait-quiet S``: before each measurement, wait up to S s for the other processes to go quiet."""
+    if args.wait_quiet > 0:
+        wait_quiet(args.wait_quiet)
 
 
 # --- the report --------------------------------------------------------------------------------------
@@ -601,15 +625,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         default=0.0,
         metavar="S",
-        help="first wait up to S seconds for the 1-minute load average to drop below 0.5",
+        help="before each measurement wait up to S seconds for other processes to use < 0.2 cores",
     )
     parser.add_argument("--out-dir", type=Path, default=RESULTS, help="where the .md and .json go")
     args = parser.parse_args(argv)
     s = QUICK if args.quick else FULL
     started = datetime.now(UTC)
-    loadavg = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else os.getloadavg()[0]
     t0 = time.monotonic()
     log(f"gateway bench ({s.mode}), fsync={args.fsync}")
+    settle(args)
+    loadavg = os.getloadavg()[0]
     with gateway(args.fsync) as gw:
         rt = round_trips(gw, s.round_trips, s.round_trip_warmup)
         fsync_probe = fdatasync_probe(gw.dir)
@@ -626,7 +651,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": "python bench/gateway_bench.py"
         + (" --quick" if args.quick else "")
         + (f" --fsync {args.fsync}" if args.fsync != "batch" else "")
-        + (f" --processes {args.processes}" if args.processes != 1 else ""),
+        + (f" --processes {args.processes}" if args.processes != 1 else "")
+        + (f" --wait-quiet {args.wait_quiet:g}" if args.wait_quiet > 0 else ""),
         "fsync": args.fsync,
         "p99_limit_ms": args.p99_limit_ms,
         "settings": s.__dict__,

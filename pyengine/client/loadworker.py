@@ -176,7 +176,7 @@ async def run_worker(
     publisher = asyncio.create_task(_publish_loop(stats, publish)) if publish is not None else None
     try:
         t0 = await start()
-        stats.measure_start = t0 + int(plan.warmup_orders * 1e9 / plan.rate)
+        stats.measure_start = t0 + int(plan.warmup_orders * (1e9 / plan.rate))  # as _drive computes send times
         await _drive(plan, sessions, stats, t0)
         await _drain(plan, sessions)
         unacked = sum(sess.unanswered() for sess in sessions.values())
