@@ -156,29 +156,22 @@ def render(peers: list[dict[str, Any]], versions: dict[str, str]) -> str:
     if mem:
         add("### Memory per resting order, ours and the peers\n")
         add(
-            "Resident memory (RSS) the process grew by while the prefill of the workload was applied, per resting "
-            "order: the peer's book and its adapter's id map; ours through `Workload.engine()`. *ours engine* is "
-            "`Engine.memory_bytes / live_orders` (capacity, including pages not yet touched).\n"
+            "After the prefill of the workload (at least 10,000 orders): for a peer whose book lives on the Python "
+            "heap, what the prefill allocated and still holds (`tracemalloc`: book and the adapter's id map); for "
+            "nanobook (Rust heap), how much the worker's resident memory grew over the prefill. Ours: "
+            "`Engine.memory_bytes / live_orders` (the engine's capacity, including slab pages not yet touched).\n"
         )
         rows = [
             [
                 r["workload"],
                 r["peer"],
                 f"{r['memory']['peer_resting']:,}",
-                f"{r['memory']['peer_rss_bytes_per_order']:.0f}",
-                f"{r['memory'].get('ours_rss_bytes_per_order', 0):.0f}",
+                f"{r['memory']['peer_bytes_per_order']:.0f} ({r['memory']['peer_method']})",
                 f"{r['memory'].get('ours_engine_bytes_per_order', 0):.0f}",
             ]
             for r in mem
         ]
-        add(
-            table(
-                ["workload", "peer", "resting orders", "peer B/order", "ours B/order (RSS)", "ours engine B/order"],
-                rows,
-                "llrrrr",
-            )
-            + "\n"
-        )
+        add(table(["workload", "peer", "resting orders", "peer B/order", "ours B/order"], rows, "llrrr") + "\n")
 
     add("### Peers\n")
     notes: dict[str, dict[str, Any]] = {}

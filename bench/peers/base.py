@@ -84,6 +84,8 @@ class Adapter(ABC):
     emulated: dict[int, str] = field(default_factory=dict)
     #: Differences to our semantics that remain even for native operations.
     notes: tuple[str, ...] = ()
+    #: Whether the peer's book lives on the Python heap (memory measured with tracemalloc).
+    python_heap: bool = True
 
     def version(self) -> str:
         try:

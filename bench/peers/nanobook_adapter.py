@@ -77,6 +77,8 @@ class NanobookAdapter(Adapter):
         "records every event and trade in the Exchange (its design; that cost is in its figures)",
     )
 
+    python_heap: bool = False
+
     def new_book(self, workload: Workload) -> Book:
         syms = symbols(workload)
         return Book([nanobook.Exchange() for _ in syms], [{} for _ in syms], [1 for _ in syms])

@@ -25,6 +25,7 @@ import os
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -159,30 +160,40 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
         as_peer(replay, adapter.compile(book, prefill_ops, w.prefill))
         return book, as_peer(adapter.outcome, book, (0, 0))
 
-    # Memory first, while the process has freed little that a new book could reuse:
-    # resident bytes a peer's book (and its glue) grew by over the prefill; ours likewise.
+    # Memory per resting order after the prefill: a peer whose book lives on the Python
+    # heap is measured with tracemalloc (what the prefill allocated and still holds: book and
+    # adapter id map); a compiled one (nanobook's Rust heap) by the growth of resident memory,
+    # measured first, while the process has freed little that the book could reuse. Ours:
+    # Engine.memory_bytes (the engine's own accounting of its heap).
     memory: dict[str, Any] = {}
     if len(w.prefill) >= 10_000:
         log("phase: memory (peer prefill)")
         book = adapter.new_book(w)
         pre = adapter.compile(book, prefill_ops, w.prefill)
         gc.collect()
-        r0 = rss_bytes()
-        as_peer(replay, pre)
-        gc.collect()
-        r1 = rss_bytes()
+        if adapter.python_heap:
+            tracemalloc.start()
+            as_peer(replay, pre)
+            gc.collect()
+            grown: int | None = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            how = "tracemalloc"
+        else:
+            r0 = rss_bytes()
+            as_peer(replay, pre)
+            gc.collect()
+            r1 = rss_bytes()
+            grown = None if r0 is None or r1 is None else r1 - r0
+            how = "RSS growth"
         resting = as_peer(adapter.outcome, book, (0, 0)).resting
         del pre, book
         gc.collect()
-        if r0 is not None and r1 is not None and resting:
-            memory = {"peer_resting": resting, "peer_rss_bytes_per_order": round((r1 - r0) / resting, 1)}
-    r0 = rss_bytes()
+        if grown is not None and resting:
+            memory = {"peer_resting": resting, "peer_bytes_per_order": round(grown / resting, 1), "peer_method": how}
     base = w.engine()
-    r1 = rss_bytes()
-    if memory and r0 is not None and r1 is not None and base.live_orders:
+    if memory and base.live_orders:
         memory |= {
             "ours_resting": base.live_orders,
-            "ours_rss_bytes_per_order": round((r1 - r0) / base.live_orders, 1),
             "ours_engine_bytes_per_order": round(base.memory_bytes / base.live_orders, 1),
         }
     out["memory"] = memory or None
