@@ -312,6 +312,7 @@ def rate_ladder(s: Settings, sessions: int, args: argparse.Namespace) -> dict[st
         warmup=s.step_warmup,
         processes=min(args.processes, sessions),
         comp_id_prefix=f"B{sessions}S",
+        spin_us=args.ladder_spin_us,
     )
     sustained, failed = 0, 0
     shared = None if s.fresh_gateway_per_step else GatewayProcess(args.fsync)
@@ -478,8 +479,15 @@ def render(report: dict[str, Any]) -> str:
     )
     add(
         f"**The load generator runs on the same {m['logical_cpus']}-core machine as the gateway and competes with "
-        f"it for the cores** (its open-loop sender spins between orders to keep sub-millisecond send times). "
-        f"CPU columns are cores used during the step: gateway / load generator / everything else on the machine. "
+        f"it for the cores**. In the latency measurements (a, c) its open-loop sender spins between orders (a "
+        f"whole core) to keep sub-millisecond send times; in the rate ladders (b) it "
+        + (
+            "sleeps on 1 ms event-loop ticks and sends the orders due in a batch (so the gateway gets the other "
+            "core; latencies there include up to ~1 ms of that batching). "
+            if not report["ladder_spin_us"]
+            else f"spins when the next order is nearer than {report['ladder_spin_us']:g} us. "
+        )
+        + f"CPU columns are cores used during the step: gateway / load generator / everything else on the machine. "
         f"Load average at start: {report['loadavg_start']:.2f}.\n"
     )
     if report["loadavg_start"] > 0.5 or report["max_other_cpu"] > NOISY_CORES:
@@ -619,6 +627,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short steps, fewer rates (under a minute)")
     parser.add_argument("--fsync", default="batch", choices=("always", "batch", "none"), help="gateway journal fsync")
     parser.add_argument("--processes", type=int, default=1, help="load generator worker processes (default 1)")
+    parser.add_argument(
+        "--ladder-spin-us",
+        type=float,
+        default=0.0,
+        help="load generator spin threshold in the rate ladders (default 0: no spinning, the gateway gets the "
+        "CPU; the latency tables (a, c) always spin for sub-millisecond send times)",
+    )
     parser.add_argument("--p99-limit-ms", type=float, default=20.0, help="a step holds only under this p99")
     parser.add_argument(
         "--wait-quiet",
@@ -652,8 +667,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (" --quick" if args.quick else "")
         + (f" --fsync {args.fsync}" if args.fsync != "batch" else "")
         + (f" --processes {args.processes}" if args.processes != 1 else "")
-        + (f" --wait-quiet {args.wait_quiet:g}" if args.wait_quiet > 0 else ""),
+        + (f" --wait-quiet {args.wait_quiet:g}" if args.wait_quiet > 0 else "")
+        + (f" --ladder-spin-us {args.ladder_spin_us:g}" if args.ladder_spin_us else ""),
         "fsync": args.fsync,
+        "ladder_spin_us": args.ladder_spin_us,
         "p99_limit_ms": args.p99_limit_ms,
         "settings": s.__dict__,
         "machine": machine(),

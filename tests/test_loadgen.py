@@ -101,7 +101,7 @@ def test_processes_merge_histograms(gateway: Gateway) -> None:
 
 
 def test_single_user_sessions(gateway: Gateway, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = _load(gateway, "LGU", "--sessions", "3", "--rate", "300", "--duration", "1")
+    argv = _load(gateway, "LGU", "--sessions", "3", "--rate", "300", "--duration", "1", "--spin-us", "0")
     assert main([*argv, "--username", "demo2", "--password", "demo2"]) == 0
     assert "sent 300  acked 300" in capsys.readouterr().out
 
@@ -135,6 +135,7 @@ def test_unreachable_gateway(capsys: pytest.CaptureFixture[str]) -> None:
         (["--rate", "10", "--duration", "1", "--port", "70000"], "not a TCP port"),
         (["--rate", "0.1", "--duration", "1"], "less than one order"),
         (["--rate", "10", "--duration", "1", "--password", "x"], "--password needs --username"),
+        (["--rate", "10", "--duration", "1", "--spin-us", "-1"], "must not be negative"),
     ],
 )
 def test_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

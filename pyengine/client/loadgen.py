@@ -275,6 +275,13 @@ def add_load_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--processes", type=_positive_int, default=1, help="worker processes sharing the sessions")
     p.add_argument("--timeout", type=_positive_float, default=10.0, help="connect/logon timeout in seconds")
     p.add_argument("--drain", type=_non_negative_float, default=10.0, help="seconds to wait for the last acks")
+    p.add_argument(
+        "--spin-us",
+        type=_non_negative_float,
+        default=2000.0,
+        help="spin (one core) when the next order is nearer than this many us, for sub-ms send times; "
+        "0 = never spin, send in ~1 ms batches (default 2000)",
+    )
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the result as JSON to PATH")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     return p
@@ -313,6 +320,7 @@ def run_load_command(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         processes=args.processes,
         timeout=args.timeout,
         drain=args.drain,
+        spin_us=args.spin_us,
     )
     try:
         plan.check()

@@ -48,6 +48,8 @@ class LoadPlan:
     processes: int = 1
     timeout: float = 10.0
     drain: float = 10.0
+    #: Spin (a whole core) instead of sleeping when the next order is nearer than this; 0 = never spin.
+    spin_us: float = 2000.0
     #: Starts every ClOrdID of the run; empty = a fresh random one per :func:`run_load` call, since the gateway
     #: keeps a session's ClOrdIDs for its lifetime and refuses duplicates.
     run_tag: str = ""
@@ -70,6 +72,8 @@ class LoadPlan:
             raise ValueError(f"--qty must be positive, got {self.qty}")
         if not 0 < self.port < 65536:
             raise ValueError(f"--port must be 1..65535, got {self.port}")
+        if not self.spin_us >= 0:
+            raise ValueError(f"--spin-us must not be negative, got {self.spin_us:g}")
         if self.total_orders == 0:
             raise ValueError("--rate x --duration is less than one order")
 
