@@ -552,7 +552,7 @@ def render(report: dict[str, Any]) -> str:
                     *_lat_cells(st["latency_us"]),
                     _cpu(st["cpu_cores"]),
                     f"{st['gateway_cpu_us_per_order']:.0f}",
-                    "yes" if st["holds"] else "**no**",
+                    ("yes" if st["holds"] else "**no**") + (" (retried)" if "retried_after_noise" in st else ""),
                 ]
             )
     add(
@@ -643,7 +643,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="before each measurement wait up to S seconds for other processes to use < 0.2 cores",
     )
     parser.add_argument("--out-dir", type=Path, default=RESULTS, help="where the .md and .json go")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="only rewrite the .md of an earlier run's .json")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        args.render.with_suffix(".md").write_text(render(json.loads(args.render.read_text())))
+        return 0
     s = QUICK if args.quick else FULL
     started = datetime.now(UTC)
     t0 = time.monotonic()
