@@ -27,9 +27,9 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from pyengine.client.argtypes import positive_int, price
 from pyengine.client.fixclient import Fields, FixClient, FixClientError, describe, reply_outcome, transact_time
 from pyengine.client.interactive import ClientShell
 from pyengine.client.loadgen import add_load_parser, run_load_command
@@ -42,26 +42,6 @@ _ORD_TYPES: Final = {"market": "1", "limit": "2", "stop": "3", "stop_limit": "4"
 _TIFS: Final = {"gtc": "1", "ioc": "3", "fok": "4"}
 #: After the awaited reply, keep printing what else arrives (e.g. fills after an ack) for this long.
 _QUIET: Final = 0.2
-
-
-def _price(text: str) -> str:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a decimal price: {text!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise argparse.ArgumentTypeError(f"price must be positive: {text!r}")
-    return text
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def _new_clordid() -> str:
@@ -84,13 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("order", parents=[common], help="send a NewOrderSingle (D)")
     p.add_argument("--symbol", required=True)
     p.add_argument("--side", required=True, choices=sorted(_SIDES))
-    p.add_argument("--qty", required=True, type=_positive_int)
-    p.add_argument("--price", type=_price, help="limit price (required for limit and stop_limit)")
+    p.add_argument("--qty", required=True, type=positive_int)
+    p.add_argument("--price", type=price, help="limit price (required for limit and stop_limit)")
     p.add_argument("--type", default="limit", choices=list(_ORD_TYPES), dest="ord_type")
     p.add_argument("--tif", default="gtc", choices=list(_TIFS))
-    p.add_argument("--stop-price", type=_price, help="StopPx (99), for stop and stop_limit")
+    p.add_argument("--stop-price", type=price, help="StopPx (99), for stop and stop_limit")
     p.add_argument("--post-only", action="store_true", help="ExecInst (18) = 6")
-    p.add_argument("--display-qty", type=_positive_int, help="iceberg MaxFloor (111)")
+    p.add_argument("--display-qty", type=positive_int, help="iceberg MaxFloor (111)")
     p.add_argument("--account", help="Account (1); default the user's first account")
     p.add_argument("--clordid", help="ClOrdID (11); default a random one")
 
@@ -98,15 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--symbol", required=True)
     p.add_argument("--orig-clordid", required=True)
     p.add_argument("--side", choices=sorted(_SIDES), default="buy", help="Side (54), default buy")
-    p.add_argument("--qty", type=_positive_int, default=None, help="OrderQty (38), default 1 (informational)")
+    p.add_argument("--qty", type=positive_int, default=None, help="OrderQty (38), default 1 (informational)")
     p.add_argument("--clordid", help="ClOrdID (11) of the cancel; default a random one")
 
     p = sub.add_parser("replace", parents=[common], help="send an OrderCancelReplaceRequest (G)")
     p.add_argument("--symbol", required=True)
     p.add_argument("--orig-clordid", required=True)
-    p.add_argument("--qty", type=_positive_int)
-    p.add_argument("--price", type=_price)
-    p.add_argument("--stop-price", type=_price)
+    p.add_argument("--qty", type=positive_int)
+    p.add_argument("--price", type=price)
+    p.add_argument("--stop-price", type=price)
     p.add_argument("--type", default="limit", choices=list(_ORD_TYPES), dest="ord_type", help="OrdType (40)")
     p.add_argument(
         "--side", choices=sorted(_SIDES), help="Side (54); default looked up with an OrderStatusRequest first"

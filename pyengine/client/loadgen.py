@@ -35,10 +35,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
 
+from pyengine.client.argtypes import non_negative_float, port, positive_float, positive_int, price
 from pyengine.client.loadplan import DEFAULT_LOGINS, LoadError, LoadPlan, LoadResult, Login, WorkerResult, merge_results
 from pyengine.client.loadsession import LoadStats
 from pyengine.client.loadworker import LOGON_PER_SESSION_S, run_coroutine, run_worker, session_indices
@@ -197,53 +197,6 @@ def run_load(plan: LoadPlan, progress: ProgressBar | None = None) -> LoadResult:
 # --- command line -----------------------------------------------------------------------------------
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = _positive_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
-    return value
-
-
-def _price(text: str) -> str:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a decimal price: {text!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise argparse.ArgumentTypeError(f"price must be positive: {text!r}")
-    return text
-
-
 def add_load_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the ``load`` subcommand to an ``add_subparsers()`` object."""
     p: argparse.ArgumentParser = sub.add_parser(
@@ -252,12 +205,12 @@ def add_load_parser(sub: Any) -> argparse.ArgumentParser:
         description="N FIX sessions send limit orders at a fixed total rate (open loop); latency is measured "
         "from each order's scheduled send time to its first ExecutionReport.",
     )
-    p.add_argument("--sessions", type=_positive_int, default=1, help="FIX sessions (default 1)")
-    p.add_argument("--rate", type=_positive_float, required=True, help="orders per second, all sessions together")
-    p.add_argument("--duration", type=_positive_float, required=True, help="seconds measured")
-    p.add_argument("--warmup", type=_non_negative_float, default=0.0, help="seconds at the same rate, not measured")
+    p.add_argument("--sessions", type=positive_int, default=1, help="FIX sessions (default 1)")
+    p.add_argument("--rate", type=positive_float, required=True, help="orders per second, all sessions together")
+    p.add_argument("--duration", type=positive_float, required=True, help="seconds measured")
+    p.add_argument("--warmup", type=non_negative_float, default=0.0, help="seconds at the same rate, not measured")
     p.add_argument("--host", default="127.0.0.1", help="gateway FIX host (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=9878, help="gateway FIX port (default 9878)")
+    p.add_argument("--port", type=port, default=9878, help="gateway FIX port (default 9878)")
     p.add_argument(
         "--username",
         action="append",
@@ -269,15 +222,15 @@ def add_load_parser(sub: Any) -> argparse.ArgumentParser:
         help=f"Password (554), one per --username or one for all; default ${PASSWORD_ENV}, else demo",
     )
     p.add_argument("--symbol", default="ACME", help="instrument (default ACME)")
-    p.add_argument("--price", type=_price, default="100.00", help="limit price of every order (default 100.00)")
-    p.add_argument("--qty", type=_positive_int, default=1, help="quantity of every order (default 1)")
+    p.add_argument("--price", type=price, default="100.00", help="limit price of every order (default 100.00)")
+    p.add_argument("--qty", type=positive_int, default=1, help="quantity of every order (default 1)")
     p.add_argument("--comp-id-prefix", default="LOAD", help="SenderCompIDs are PREFIX001, PREFIX002, ...")
-    p.add_argument("--processes", type=_positive_int, default=1, help="worker processes sharing the sessions")
-    p.add_argument("--timeout", type=_positive_float, default=10.0, help="connect/logon timeout in seconds")
-    p.add_argument("--drain", type=_non_negative_float, default=10.0, help="seconds to wait for the last acks")
+    p.add_argument("--processes", type=positive_int, default=1, help="worker processes sharing the sessions")
+    p.add_argument("--timeout", type=positive_float, default=10.0, help="connect/logon timeout in seconds")
+    p.add_argument("--drain", type=non_negative_float, default=10.0, help="seconds to wait for the last acks")
     p.add_argument(
         "--spin-us",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=2000.0,
         help="spin (one core) when the next order is nearer than this many us, for sub-ms send times; "
         "0 = never spin, send in ~1 ms batches (default 2000)",
