@@ -16,6 +16,7 @@ from pyengine._engine import (
     Event,
     InvariantError,
     JournalError,
+    JournalSync,
     Order,
     __version__,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "Event",
     "InvariantError",
     "JournalError",
+    "JournalSync",
     "Order",
     "__version__",
 ]

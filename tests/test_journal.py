@@ -12,6 +12,7 @@ import re
 import struct
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -426,6 +427,70 @@ def test_batch_max_records_commits_automatically(tmp_path: Path) -> None:
             seq = eng.journal_seq
             assert seq == i + 4
             assert eng.durable_seq == seq // 10 * 10, f"journal seq {seq}"
+
+
+def test_without_auto_commit_nothing_is_synced_inside_a_command(tmp_path: Path) -> None:
+    with Engine.open(tmp_path / "j", batch_max_records=1, batch_interval_ms=0, auto_commit=False) as eng:
+        add_instruments(eng)
+        for i in range(20):
+            eng.submit("ACME", i + 1, "alice", "buy", 1, 50 + i % 10)
+        assert eng.durable_seq == 0
+        assert eng.commit() == eng.journal_seq
+
+
+def test_pipelined_commit_syncs_on_a_thread_while_the_engine_goes_on(tmp_path: Path) -> None:
+    with Engine.open(tmp_path / "j", auto_commit=False) as eng:
+        add_instruments(eng)
+        driver = Driver(seed=9)
+        for _ in range(5):
+            driver.step(eng)
+        sync = eng.flush_journal()
+        assert isinstance(sync, pyengine.JournalSync)
+        assert sync.upto == eng.journal_seq and not sync.synced
+        with pytest.raises(ValueError, match="has not been synced"):
+            eng.mark_durable(sync)
+        worker = threading.Thread(target=sync.sync)
+        worker.start()
+        for _ in range(5):  # the engine is usable while the sync runs (the GIL is released)
+            driver.step(eng)
+        worker.join()
+        assert sync.synced
+        assert eng.mark_durable(sync) == sync.upto == eng.durable_seq
+        assert eng.journal_seq is not None and eng.journal_seq > sync.upto
+        last = eng.flush_journal()
+        last.sync()
+        assert eng.mark_durable(last) == eng.journal_seq
+        assert eng.mark_durable(sync) == eng.journal_seq, "an older sync never moves durability back"
+    # Flushed records are in the journal: a reopen recovers them.
+    with Engine.open(tmp_path / "j") as again:
+        assert again.journal_seq == last.upto
+
+
+def test_a_failed_sync_stops_the_journal(tmp_path: Path) -> None:
+    eng = Engine.open(tmp_path / "j", auto_commit=False)
+    add_instruments(eng)
+    eng.submit("ACME", 1, "alice", "buy", 1, 50)
+    sync = eng.flush_journal()
+    eng.mark_durable(sync, failed=True)
+    with pytest.raises(OSError, match="failed earlier"):
+        eng.submit("ACME", 2, "alice", "buy", 1, 50)
+    with pytest.raises(OSError):
+        eng.flush_journal()
+    assert eng.order("ACME", 2) is None, "a refused command is not applied"
+    with pytest.raises(OSError, match="failed earlier"):
+        eng.close()
+
+
+def test_flush_journal_needs_an_open_journal(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="no journal"):
+        Engine().flush_journal()
+    eng = Engine.open(tmp_path / "j")
+    sync = eng.flush_journal()
+    eng.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        eng.flush_journal()
+    with pytest.raises(RuntimeError, match="closed"):
+        eng.mark_durable(sync)
 
 
 # ---- close, context manager, lock ---------------------------------------------------------------

@@ -40,11 +40,13 @@ pub struct OpenArgs {
     pub segment_max_bytes: Option<u64>,
     pub batch_max_records: Option<usize>,
     pub batch_interval_ms: Option<f64>,
+    pub auto_commit: bool,
 }
 
 /// Recovers the engine in `dir` (snapshot + journal tail) and opens its journal for appending.
 pub fn open(dir: PathBuf, args: OpenArgs) -> PyResult<(pyengine_core::Engine, Journal)> {
     let mut options = JournalOptions::with_fsync(args.fsync);
+    options.auto_commit = args.auto_commit;
     if let Some(b) = args.segment_max_bytes {
         if b < 4096 {
             return Err(PyValueError::new_err(format!(

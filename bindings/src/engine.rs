@@ -1,6 +1,7 @@
 //! `Engine`: the Python face of `pyengine_core::Engine`.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyengine_core as core;
@@ -12,6 +13,7 @@ use crate::args;
 use crate::durable::{self, Journal, OpenArgs};
 use crate::errors::{bad_arg, invariant_error, os_error, spec_error, unknown_symbol};
 use crate::event::PyEvent;
+use crate::journal_sync::PyJournalSync;
 use crate::order::PyOrder;
 
 type Quote = Option<(i64, u64)>;
@@ -518,8 +520,11 @@ impl PyEngine {
     /// command fdatasync'd before its events return), "batch" (group commit:
     /// one fdatasync per `commit()`, per `submit_batch`, or when
     /// `batch_max_records` / `batch_interval_ms` is reached) or "none".
+    /// `auto_commit=False` turns the automatic commits off, for a caller that
+    /// commits (or `flush_journal()`s) every batch itself and must never wait
+    /// for an fdatasync inside a command.
     #[staticmethod]
-    #[pyo3(signature = (path, *, fsync="batch", segment_max_bytes=None, batch_max_records=None, batch_interval_ms=None))]
+    #[pyo3(signature = (path, *, fsync="batch", segment_max_bytes=None, batch_max_records=None, batch_interval_ms=None, auto_commit=true))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
@@ -527,12 +532,14 @@ impl PyEngine {
         segment_max_bytes: Option<u64>,
         batch_max_records: Option<usize>,
         batch_interval_ms: Option<f64>,
+        auto_commit: bool,
     ) -> PyResult<PyEngine> {
         let args = OpenArgs {
             fsync: durable::fsync_policy(fsync)?,
             segment_max_bytes,
             batch_max_records,
             batch_interval_ms,
+            auto_commit,
         };
         let (core, journal) = py.detach(|| durable::open(path, args))?;
         Ok(PyEngine::from_core(Some(py), core, journal))
@@ -543,6 +550,40 @@ impl PyEngine {
     fn commit(&mut self) -> PyResult<u64> {
         let (w, _) = self.journal.open_writer()?;
         w.commit().map_err(os_error)?;
+        Ok(w.durable_seq())
+    }
+
+    /// The first half of a pipelined group commit: hands every journaled
+    /// command to the OS and returns a `JournalSync` whose `sync()` (run it on
+    /// a worker thread; it releases the GIL) makes them durable, while this
+    /// engine goes on taking commands. Report the finished sync with
+    /// `mark_durable`.
+    fn flush_journal(&mut self) -> PyResult<PyJournalSync> {
+        let (w, _) = self.journal.open_writer()?;
+        let ticket = w.flush().map_err(os_error)?;
+        Ok(PyJournalSync {
+            ticket,
+            synced: AtomicBool::new(false),
+        })
+    }
+
+    /// Counts the records of a finished `JournalSync` as durable; returns the
+    /// journal seq now durable. A sync that has not completed is a ValueError;
+    /// pass `failed=True` after its `sync()` raised, which stops the journal
+    /// (every later state change raises OSError until the engine is reopened).
+    #[pyo3(signature = (sync, *, failed=false))]
+    fn mark_durable(&mut self, sync: &PyJournalSync, failed: bool) -> PyResult<u64> {
+        let (w, _) = self.journal.open_writer()?;
+        if failed {
+            w.mark_failed();
+        } else if !sync.synced.load(Ordering::Acquire) {
+            return Err(bad_arg(format!(
+                "JournalSync(upto={}) has not been synced; call its sync() first",
+                sync.ticket.upto()
+            )));
+        } else {
+            w.mark_synced(&sync.ticket);
+        }
         Ok(w.durable_seq())
     }
 

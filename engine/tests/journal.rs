@@ -1105,3 +1105,93 @@ fn overlong_names_are_refused_not_truncated() {
     w.close().unwrap();
     assert_eq!(read_all(tmp.path(), 1).unwrap().len(), 2);
 }
+
+#[test]
+fn flush_hands_records_to_the_os_and_a_ticket_syncs_them_on_another_thread() {
+    let cmd = Command::Cancel {
+        instrument: 0,
+        order_id: 1,
+    };
+    let tmp = TempDir::new().unwrap();
+    let mut w = JournalWriter::open(
+        tmp.path(),
+        JournalOptions {
+            auto_commit: false,
+            batch_max_records: 2,
+            batch_interval: Some(Duration::ZERO),
+            segment_max_bytes: 4096,
+            ..JournalOptions::with_fsync(FsyncPolicy::Batch)
+        },
+    )
+    .unwrap();
+    // auto_commit off: neither the record limit nor the interval syncs inside append.
+    for i in 1..=5 {
+        w.append(i, &cmd).unwrap();
+    }
+    assert_eq!((w.last_seq(), w.durable_seq()), (5, 0));
+    let ticket = w.flush().unwrap();
+    assert_eq!(ticket.upto(), 5);
+    assert_eq!(
+        read_all(tmp.path(), 1).unwrap().len(),
+        5,
+        "flushed = readable"
+    );
+    assert_eq!(w.durable_seq(), 0, "not durable before the ticket's sync");
+    // The writer goes on while another thread syncs; rollovers in between are fine.
+    let syncer = std::thread::spawn(move || (ticket.sync().unwrap(), ticket));
+    for i in 6..=120 {
+        w.append(i, &cmd).unwrap();
+    }
+    let (upto, ticket) = syncer.join().unwrap();
+    assert_eq!(upto, 5);
+    w.mark_synced(&ticket);
+    assert!(w.durable_seq() >= 5, "rollovers may have synced more");
+    let later = w.flush().unwrap();
+    later.sync().unwrap();
+    w.mark_synced(&later);
+    w.mark_synced(&ticket); // an older ticket never moves durability back
+    assert_eq!(w.durable_seq(), 120);
+    drop(w);
+    assert_eq!(read_all(tmp.path(), 1).unwrap().len(), 120);
+}
+
+#[test]
+fn without_auto_commit_the_byte_limit_only_writes() {
+    let cmd = Command::Cancel {
+        instrument: 0,
+        order_id: 1,
+    };
+    let tmp = TempDir::new().unwrap();
+    let mut w = JournalWriter::open(
+        tmp.path(),
+        JournalOptions {
+            auto_commit: false,
+            batch_max_bytes: 300,
+            ..JournalOptions::with_fsync(FsyncPolicy::Batch)
+        },
+    )
+    .unwrap();
+    for i in 1..=6 {
+        w.append(i, &cmd).unwrap();
+    }
+    assert_eq!(w.durable_seq(), 0);
+    assert_eq!(read_all(tmp.path(), 1).unwrap().len(), 4, "bounded memory");
+    w.commit().unwrap();
+    assert_eq!(w.durable_seq(), 6);
+}
+
+#[test]
+fn a_failed_sync_stops_the_writer() {
+    let tmp = TempDir::new().unwrap();
+    let mut w = JournalWriter::open(tmp.path(), JournalOptions::default()).unwrap();
+    let cmd = Command::Cancel {
+        instrument: 0,
+        order_id: 1,
+    };
+    w.append(1, &cmd).unwrap();
+    let _ticket = w.flush().unwrap();
+    w.mark_failed();
+    assert!(w.append(2, &cmd).is_err());
+    assert!(w.flush().is_err());
+    assert!(w.commit().is_err());
+}

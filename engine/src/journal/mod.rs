@@ -92,7 +92,7 @@ use crate::types::{AccountId, InstrumentId, Timestamp};
 
 pub use reader::JournalReader;
 pub use recovery::{recover, recover_and_open, recover_report, Recovery, RecoveryError};
-pub use writer::{FsyncPolicy, JournalOptions, JournalWriter, OpenReport};
+pub use writer::{FsyncPolicy, JournalOptions, JournalWriter, OpenReport, SyncTicket};
 
 /// Magic bytes at the start of every segment file.
 pub const SEGMENT_MAGIC: [u8; 8] = *b"PYENGJNL";

@@ -4,6 +4,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
@@ -42,6 +43,12 @@ pub struct JournalOptions {
     /// Commit automatically once the oldest pending record is this old; checked
     /// on append (the writer has no thread of its own).
     pub batch_interval: Option<Duration>,
+    /// With `false`, appends never commit on their own: `batch_max_records` and
+    /// `batch_interval` are ignored and `batch_max_bytes` only hands the pending
+    /// bytes to the OS (no fdatasync). For a caller that commits or
+    /// [`flush`](JournalWriter::flush)es every batch itself and must not be
+    /// stalled by an fdatasync inside an append (the gateway's group commit).
+    pub auto_commit: bool,
     /// Seq of the first record when the directory holds no segment yet
     /// (a journal that continues after a snapshot restored elsewhere).
     pub first_seq: u64,
@@ -55,6 +62,7 @@ impl Default for JournalOptions {
             batch_max_records: 10_000,
             batch_max_bytes: 4 << 20,
             batch_interval: Some(Duration::from_millis(5)),
+            auto_commit: true,
             first_seq: 1,
         }
     }
@@ -91,7 +99,8 @@ pub struct OpenReport {
 pub struct JournalWriter {
     dir: PathBuf,
     options: JournalOptions,
-    file: File,
+    /// Shared with the [`SyncTicket`]s handed out, which fdatasync it on other threads.
+    file: Arc<File>,
     segment_path: PathBuf,
     segment_no: u64,
     /// Bytes in the current segment, pending ones included.
@@ -246,7 +255,7 @@ impl JournalWriter {
 
         Ok(JournalWriter {
             dir,
-            file,
+            file: Arc::new(file),
             segment_path,
             segment_no: header.segment_no,
             segment_len,
@@ -385,6 +394,11 @@ impl JournalWriter {
             w.pending_records += 1;
             match w.options.fsync {
                 FsyncPolicy::Always => w.commit_inner()?,
+                FsyncPolicy::Batch | FsyncPolicy::None if !w.options.auto_commit => {
+                    if w.pending.len() >= w.options.batch_max_bytes {
+                        w.write_pending()?;
+                    }
+                }
                 FsyncPolicy::Batch | FsyncPolicy::None => {
                     if w.pending_records == 1 && w.options.batch_interval.is_some() {
                         w.pending_since = Some(Instant::now());
@@ -418,9 +432,38 @@ impl JournalWriter {
         Ok(())
     }
 
+    /// Hands pending records to the OS without waiting for the disk, and returns
+    /// a ticket whose [`SyncTicket::sync`] makes them durable. The sync may run on
+    /// another thread while this writer goes on appending (pipelined group
+    /// commit); report it with [`mark_synced`](Self::mark_synced) afterwards.
+    pub fn flush(&mut self) -> io::Result<SyncTicket> {
+        self.guard(|w| {
+            w.write_pending()?;
+            Ok(SyncTicket {
+                file: Arc::clone(&w.file),
+                upto: w.written_seq,
+                needed: w.options.fsync != FsyncPolicy::None && w.synced_seq < w.written_seq,
+            })
+        })
+    }
+
+    /// Records that `ticket` was synced: its records count as durable.
+    pub fn mark_synced(&mut self, ticket: &SyncTicket) {
+        // A ticket of an older segment is covered too: rolling over synced that segment whole.
+        if ticket.upto <= self.written_seq && ticket.upto > self.synced_seq {
+            self.synced_seq = ticket.upto;
+        }
+    }
+
+    /// Records that syncing a ticket failed: what was written is in an unknown
+    /// state, so the writer refuses further work, as after any I/O error.
+    pub fn mark_failed(&mut self) {
+        self.failed = true;
+    }
+
     fn write_pending(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
-            self.file.write_all(&self.pending)?;
+            (&*self.file).write_all(&self.pending)?;
             self.pending.clear();
         }
         self.written_seq = self.next_seq - 1;
@@ -437,7 +480,7 @@ impl JournalWriter {
             segment_no: self.segment_no + 1,
         };
         let (file, path) = create_segment(&self.dir, header)?;
-        self.file = file;
+        self.file = Arc::new(file);
         self.segment_path = path;
         self.segment_no = header.segment_no;
         self.segment_len = SEGMENT_HEADER_SIZE as u64;
@@ -458,6 +501,31 @@ impl Drop for JournalWriter {
         if !self.failed && !self.pending.is_empty() {
             let _ = self.write_pending();
         }
+    }
+}
+
+/// Records handed to the OS by [`JournalWriter::flush`], to be fdatasync'd on
+/// any thread.
+#[derive(Clone, Debug)]
+pub struct SyncTicket {
+    file: Arc<File>,
+    upto: u64,
+    needed: bool,
+}
+
+impl SyncTicket {
+    /// The last seq this ticket makes durable.
+    pub fn upto(&self) -> u64 {
+        self.upto
+    }
+
+    /// fdatasyncs the segment (nothing to do under `FsyncPolicy::None` or when
+    /// already synced); returns [`upto`](Self::upto).
+    pub fn sync(&self) -> io::Result<u64> {
+        if self.needed {
+            self.file.sync_data()?;
+        }
+        Ok(self.upto)
     }
 }
 
