@@ -25,6 +25,7 @@ from pyengine._engine import Engine, Event
 from pyengine.fix import FixMessage
 from pyengine.gateway.config import GatewayConfig, Instrument, User
 from pyengine.gateway.orderlog import OrderLog, OrderState
+from pyengine.gateway.orderstates import OrderStates
 from pyengine.gateway.risk import KillSwitch, RiskGate, RiskReject
 
 __all__ = ["OrderRouter", "OrderState", "Outbound"]
@@ -77,7 +78,7 @@ class OrderRouter:
         # Internal order ids are unique across restarts: start from the clock in microseconds.
         self._next_order_id = first_order_id if first_order_id is not None else time.time_ns() // 1000
         self._next_exec = 0
-        self.orders: dict[int, OrderState] = {}
+        self.orders = OrderStates()
         self._sessions: dict[str, _SessionOrders] = {}
         self.orders_received = 0
         self.events = 0
@@ -101,7 +102,7 @@ class OrderRouter:
                         state.status = "1" if live.filled_qty else "0"
                     self.risk.opened(state.account)
                     self._orders_of(state.session).live.add(state.order_id)
-            self.orders[state.order_id] = state
+            self.orders.add(state)
             self._orders_of(state.session).by_cl_ord_id[state.cl_ord_id] = state.order_id
         for session, cl_ord_id, order_id in log.aliases:
             self._orders_of(session).by_cl_ord_id[cl_ord_id] = order_id
@@ -110,10 +111,13 @@ class OrderRouter:
                 if o.order_id not in self.orders:  # journaled, but its log lines were lost in a crash
                     state = OrderState(o.order_id, "", str(o.order_id), o.symbol, o.side, o.account, o.qty)
                     state.cum_qty, state.status = o.filled_qty, "1" if o.filled_qty else "0"
-                    self.orders[o.order_id] = state
+                    self.orders.add(state)
                     self.risk.opened(o.account)
-        if self.orders:
-            self._next_order_id = max(self._next_order_id, max(self.orders) + 1)
+        log.states.clear()  # the router holds them now (done ones compacted); don't keep a second copy
+        log.aliases.clear()
+        last = self.orders.max_order_id()
+        if last is not None:
+            self._next_order_id = max(self._next_order_id, last + 1)
 
     def _orders_of(self, session: str) -> _SessionOrders:
         orders = self._sessions.get(session)
@@ -130,6 +134,11 @@ class OrderRouter:
 
     def handle(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
         """One application message delivered by ``session`` (logged on as ``user``)."""
+        out = self._handle(session, user, msg)
+        self.orders.retire()
+        return out
+
+    def _handle(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
         t = msg.msg_type
         if t == "D":
             self.orders_received += 1
@@ -204,7 +213,7 @@ class OrderRouter:
         orders.by_cl_ord_id[cl_ord_id] = order_id
         if self.log is not None:  # this line also records the ClOrdID; the ack adds nothing to it
             self.log.state(state)
-        self.orders[order_id] = state
+        self.orders.add(state)
         orders.live.add(order_id)
         self.risk.opened(account)
         try:
@@ -456,7 +465,7 @@ class OrderRouter:
         out: list[Outbound] = []
         for ev in events:
             self.events += 1
-            state = self.orders.get(ev.order_id)
+            state = self.orders.live.get(ev.order_id)
             if state is None:
                 continue
             kind = ev.kind
@@ -467,7 +476,7 @@ class OrderRouter:
                 assert ev.price is not None
                 self._fill(state, ev.qty, ev.price, ev.leaves_qty)
                 out.append(self._report(state, "F", ev, last=(ev.price, ev.qty)))
-                maker = self.orders.get(ev.maker_order_id) if ev.maker_order_id is not None else None
+                maker = self.orders.live.get(ev.maker_order_id) if ev.maker_order_id is not None else None
                 if maker is not None:
                     self._fill(maker, ev.qty, ev.price, ev.maker_leaves_qty or 0)
                     out.append(self._report(maker, "F", ev, last=(ev.price, ev.qty), maker=True))
@@ -503,6 +512,7 @@ class OrderRouter:
         state.status = status
         if not state.done:
             state.done = True
+            self.orders.finished(state)
             self.risk.closed(state.account)
             orders = self._sessions.get(state.session)
             if orders is not None:
@@ -611,7 +621,9 @@ class OrderRouter:
             raise KeyError(account)
         self.risk.kill_switch.set(account, True)
         events = self.engine.mass_cancel(account)
-        return sum(1 for ev in events if ev.kind == "cancelled"), self._events(events)
+        out = self._events(events)
+        self.orders.retire()
+        return sum(1 for ev in events if ev.kind == "cancelled"), out
 
     def enable(self, account: str) -> None:
         if account not in self.risk.limits:
@@ -625,8 +637,9 @@ class OrderRouter:
             return []
         out: list[Outbound] = []
         for order_id in sorted(orders.live):  # sorted: the journal order must not depend on set iteration
-            state = self.orders[order_id]
+            state = self.orders.live[order_id]
             out.extend(self._events(self.engine.cancel(state.symbol, order_id)))
+        self.orders.retire()
         return out
 
     def sessions_with_live_orders(self) -> list[str]:

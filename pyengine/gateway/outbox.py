@@ -1,0 +1,160 @@
+"""What the gateway writes to FIX clients, released only once the journal covers it (pipelined group commit).
+
+The rule: an ExecutionReport never reaches a client before the command behind it is durable. Bytes queued
+during an event-loop iteration are collected by :meth:`Outbox.flush` at its end. With ``fsync="batch"`` the
+journal is handed to the OS there (``Engine.flush_journal``) and fdatasync'd by a worker thread that releases
+the GIL, so the loop goes on reading and matching while the disk works; the batch is written to its sockets
+when the sync returns. Output of later iterations waits behind a sync in flight and goes with the next one,
+so per connection the bytes keep their order and one fdatasync covers everything that arrived meanwhile: the
+busier the gateway, the bigger the batches.
+
+With ``fsync="always"`` every command is already durable when the engine returns, and with ``"none"`` the
+journal is only handed to the OS; both write at the end of the iteration.
+
+A failed fdatasync leaves the journal in an unknown state: the engine refuses further commands, nothing that
+was waiting for that sync is sent, and ``on_failure`` is told (the gateway then stops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from pyengine._engine import Engine, JournalSync
+
+__all__ = ["Outbox"]
+
+_log = logging.getLogger(__name__)
+
+Batch = list[tuple[asyncio.StreamWriter, bytes]]
+
+
+class _Log(Protocol):
+    def flush(self) -> None: ...
+
+
+class Outbox:
+    def __init__(self, engine: Engine, order_log: _Log, fsync: str, on_failure: Callable[[BaseException], None]):
+        self.engine = engine
+        self.order_log = order_log
+        self.pipelined = fsync == "batch"
+        self.on_failure = on_failure
+        self._ready: dict[asyncio.StreamWriter, list[bytes]] = {}
+        self._seen_seq = engine.journal_seq  # journal seq at the last flush: a change means commands to sync
+        self._waiting: Batch = []  # output held behind the sync in flight
+        self._waiting_dirty = False
+        self._inflight: tuple[JournalSync, Batch] | None = None
+        self._syncer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="journal-sync")
+        self.failed = False
+        self.syncs = 0
+
+    def write(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        """Queue ``data`` for ``writer``; it goes out once everything journaled before it is durable."""
+        chunks = self._ready.get(writer)
+        if chunks is None:
+            self._ready[writer] = [data]
+        else:
+            chunks.append(data)
+
+    def _journaled(self) -> bool:
+        """Whether commands went into the journal since the last call."""
+        seq = self.engine.journal_seq
+        if seq == self._seen_seq:
+            return False
+        self._seen_seq = seq
+        return True
+
+    def _take(self) -> Batch:
+        ready, self._ready = self._ready, {}
+        return [(w, chunks[0] if len(chunks) == 1 else b"".join(chunks)) for w, chunks in ready.items()]
+
+    def flush(self) -> None:
+        """End of an event-loop iteration: start (or join) a group commit, or write straight away."""
+        if self.failed:
+            self._ready.clear()
+            return
+        batch = self._take()
+        if not self.pipelined:
+            if self._journaled():
+                self.engine.commit()
+                self.order_log.flush()
+            _send(batch)
+            return
+        if self._journaled():
+            self._waiting_dirty = True
+        self._waiting += batch
+        if self._inflight is None:
+            self._start_sync()
+
+    def flush_now(self) -> None:
+        """Commit on this thread and write everything queued (shutdown, disconnects, the kill switch)."""
+        if self.failed:
+            self._ready.clear()
+            return
+        batch = self._take()
+        inflight = self._inflight[1] if self._inflight is not None else []
+        if self._journaled() or self._waiting_dirty or self._inflight is not None:
+            self.engine.commit()  # covers the sync in flight too; its completion then has nothing to send
+            self.order_log.flush()
+        self._inflight = None
+        waiting, self._waiting = self._waiting, []
+        self._waiting_dirty = False
+        _send(inflight + waiting + batch)
+
+    def close(self) -> None:
+        self._syncer.shutdown(wait=True)
+
+    def _start_sync(self) -> None:
+        if not self._waiting:
+            return
+        if not self._waiting_dirty:  # nothing journaled behind it and no sync in flight: order is kept
+            batch, self._waiting = self._waiting, []
+            _send(batch)
+            return
+        sync = self.engine.flush_journal()
+        self.order_log.flush()
+        batch, self._waiting, self._waiting_dirty = self._waiting, [], False
+        self._inflight = (sync, batch)
+        self.syncs += 1
+        done = asyncio.get_running_loop().run_in_executor(self._syncer, sync.sync)
+        done.add_done_callback(lambda f: self._synced(sync, f))
+
+    def _synced(self, sync: JournalSync, done: asyncio.Future[int]) -> None:
+        error = done.exception() if not done.cancelled() else RuntimeError("journal sync cancelled")
+        if error is not None:
+            self._fail(sync, error)
+            return
+        if self._inflight is None or self._inflight[0] is not sync:
+            return  # flush_now committed and wrote this batch already
+        batch = self._inflight[1]
+        self._inflight = None
+        self.engine.mark_durable(sync)
+        _send(batch)
+        self._start_sync()
+
+    def _fail(self, sync: JournalSync, error: BaseException) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        _log.critical("journal fdatasync failed (%s): no more acknowledgements; the gateway stops", error)
+        self._inflight = None
+        self._waiting.clear()
+        self._ready.clear()
+        with contextlib.suppress(RuntimeError, OSError):  # closed or failed already: it refuses commands either way
+            self.engine.mark_durable(sync, failed=True)
+        self.on_failure(error)
+
+
+def _send(batch: Batch) -> None:
+    if len(batch) > 1:
+        merged: dict[asyncio.StreamWriter, list[bytes]] = {}
+        for writer, data in batch:
+            merged.setdefault(writer, []).append(data)
+        batch = [(w, d[0] if len(d) == 1 else b"".join(d)) for w, d in merged.items()]
+    for writer, data in batch:
+        if not writer.is_closing():
+            writer.write(data)
