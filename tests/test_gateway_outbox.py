@@ -1,0 +1,162 @@
+"""The gateway's outbox: nothing reaches a client before the journal covers it; order per connection kept."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyengine import Engine, JournalSync
+from pyengine.gateway.outbox import Outbox
+
+
+class _Writer:
+    """Collects what the outbox writes to one connection."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def is_closing(self) -> bool:
+        return False
+
+
+class _Log:
+    def flush(self) -> None:
+        pass
+
+
+class _BrokenSync:
+    """A JournalSync whose disk reports an error (EIO), as a failing device would."""
+
+    def __init__(self, real: JournalSync) -> None:
+        self.real = real
+        self.upto = real.upto
+
+    def sync(self) -> int:
+        raise OSError(5, "Input/output error")
+
+
+class _FailingDisk:
+    """The real engine, with every journal sync failing."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def flush_journal(self) -> _BrokenSync:
+        return _BrokenSync(self.engine.flush_journal())
+
+    def mark_durable(self, sync: _BrokenSync, *, failed: bool = False) -> int:
+        return self.engine.mark_durable(sync.real, failed=failed)
+
+
+def _engine(tmp_path: Path) -> Engine:
+    eng = Engine.open(tmp_path / "j", auto_commit=False)
+    eng.add_instrument("ACME", 1, 1)
+    eng.commit()
+    return eng
+
+
+async def _settle() -> None:
+    for _ in range(50):
+        await asyncio.sleep(0.002)
+
+
+def test_output_waits_for_the_sync_and_keeps_its_order(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        eng = _engine(tmp_path)
+        failures: list[BaseException] = []
+        box = Outbox(eng, _Log(), "batch", failures.append)
+        a, b = _Writer(), _Writer()
+        eng.submit("ACME", 1, "x", "buy", 1, 100)
+        box.write(a, b"ack1;")  # type: ignore[arg-type]
+        box.flush()
+        assert a.data == b"", "not before the sync"
+        eng.submit("ACME", 2, "x", "buy", 1, 100)
+        box.write(a, b"ack2;")  # type: ignore[arg-type]
+        box.write(b, b"hb;")  # type: ignore[arg-type]
+        box.flush()
+        await _settle()
+        assert a.data == b"ack1;ack2;" and b.data == b"hb;"
+        assert eng.durable_seq == eng.journal_seq
+        # Nothing journaled and nothing in flight: straight out.
+        box.write(b, b"hb2;")  # type: ignore[arg-type]
+        box.flush()
+        assert b.data == b"hb;hb2;"
+        assert box.syncs == 2 and not failures
+        box.close()
+        eng.close()
+
+    asyncio.run(scenario())
+
+
+def test_flush_now_commits_and_writes_everything_in_order(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        eng = _engine(tmp_path)
+        box = Outbox(eng, _Log(), "batch", lambda e: None)
+        a = _Writer()
+        eng.submit("ACME", 1, "x", "buy", 1, 100)
+        box.write(a, b"1;")  # type: ignore[arg-type]
+        box.flush()  # sync in flight
+        eng.submit("ACME", 2, "x", "buy", 1, 100)
+        box.write(a, b"2;")  # type: ignore[arg-type]
+        box.flush()  # waiting behind it
+        eng.submit("ACME", 3, "x", "buy", 1, 100)
+        box.write(a, b"3;")  # type: ignore[arg-type]
+        box.flush_now()
+        assert a.data == b"1;2;3;" and eng.durable_seq == eng.journal_seq
+        await _settle()
+        assert a.data == b"1;2;3;", "the sync that finished later sends nothing twice"
+        box.close()
+        eng.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("policy", ["always", "none"])
+def test_other_policies_write_at_the_end_of_the_iteration(tmp_path: Path, policy: str) -> None:
+    async def scenario() -> None:
+        eng = Engine.open(tmp_path / "j", fsync=policy, auto_commit=False)
+        eng.add_instrument("ACME", 1, 1)
+        box = Outbox(eng, _Log(), policy, lambda e: None)
+        a = _Writer()
+        eng.submit("ACME", 1, "x", "buy", 1, 100)
+        box.write(a, b"ack;")  # type: ignore[arg-type]
+        box.flush()
+        assert a.data == b"ack;" and eng.durable_seq == eng.journal_seq
+        box.close()
+        eng.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_sync_acknowledges_nothing_and_stops_the_journal(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        eng = _engine(tmp_path)
+        failures: list[BaseException] = []
+        box = Outbox(_FailingDisk(eng), _Log(), "batch", failures.append)  # type: ignore[arg-type]
+        a = _Writer()
+        eng.submit("ACME", 1, "x", "buy", 1, 100)
+        box.write(a, b"ack1;")  # type: ignore[arg-type]
+        box.flush()
+        box.write(a, b"later;")  # type: ignore[arg-type]
+        box.flush()
+        await _settle()
+        assert a.data == b"" and box.failed
+        assert len(failures) == 1 and isinstance(failures[0], OSError)
+        with pytest.raises(OSError, match="failed earlier"):
+            eng.submit("ACME", 2, "x", "buy", 1, 100)
+        box.write(a, b"after;")  # type: ignore[arg-type]
+        box.flush()
+        box.flush_now()
+        assert a.data == b""
+        box.close()
+
+    asyncio.run(scenario())
