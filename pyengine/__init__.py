@@ -17,6 +17,7 @@ from pyengine._engine import (
     InvariantError,
     JournalError,
     JournalSync,
+    JournalSyncer,
     Order,
     __version__,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "InvariantError",
     "JournalError",
     "JournalSync",
+    "JournalSyncer",
     "Order",
     "__version__",
 ]

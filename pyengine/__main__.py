@@ -22,8 +22,10 @@ from pyengine.batch import event_dicts, to_calls
 def _run(args: argparse.Namespace) -> int:
     work = wl.generate(args.workload, seed=args.seed, size=args.size)
     eng = work.engine()
-    print(f"workload {work.name}: seed {args.seed}, {len(work.prefill):,} prefill, "
-          f"{len(work.commands):,} commands, {len(work.instruments)} instrument(s)")
+    print(
+        f"workload {work.name}: seed {args.seed}, {len(work.prefill):,} prefill, "
+        f"{len(work.commands):,} commands, {len(work.instruments)} instrument(s)"
+    )
     if args.api == "batch":
         start = time.perf_counter()
         events = eng.submit_batch(work.commands)
@@ -59,8 +61,19 @@ def _demo(_: argparse.Namespace) -> int:
         ("submit", dict(symbol="ACME", order_id=1, account="alice", side="buy", qty=10, price=100)),
         ("submit", dict(symbol="ACME", order_id=2, account="bob", side="sell", qty=4, type="market")),
         ("submit", dict(symbol="ACME", order_id=3, account="carol", side="sell", qty=50, price=105, display_qty=10)),
-        ("submit", dict(symbol="ACME", order_id=4, account="dave", side="buy", qty=5, type="stop_limit",
-                        stop_price=104, price=106)),
+        (
+            "submit",
+            dict(
+                symbol="ACME",
+                order_id=4,
+                account="dave",
+                side="buy",
+                qty=5,
+                type="stop_limit",
+                stop_price=104,
+                price=106,
+            ),
+        ),
         ("amend", dict(symbol="ACME", order_id=1, qty=6)),
         ("submit", dict(symbol="ACME", order_id=5, account="erin", side="buy", qty=12, price=105)),
     ]

@@ -35,8 +35,21 @@ from pyengine._records import (
 __all__ = ["COMMAND_DTYPE", "EVENT_DTYPE", "commands", "event_dicts"]
 
 _NO_ACCOUNT = 0xFFFF_FFFF
-_SUBMIT_KEYS = {"symbol", "order_id", "account", "side", "qty", "price", "type", "tif", "post_only",
-                "display_qty", "stop_price", "stp", "ts"}
+_SUBMIT_KEYS = {
+    "symbol",
+    "order_id",
+    "account",
+    "side",
+    "qty",
+    "price",
+    "type",
+    "tif",
+    "post_only",
+    "display_qty",
+    "stop_price",
+    "stp",
+    "ts",
+}
 
 
 def _code(table: Mapping[str, int], what: str, value: str) -> int:
@@ -109,26 +122,43 @@ def event_dicts(engine: Engine, events: np.ndarray[Any, np.dtype[np.void]]) -> l
     accounts = engine.accounts()
     out = []
     for rec in events.tolist():
-        (seq, ts, order_id, maker_order_id, price, qty, leaves, maker_leaves,
-         instrument, account, maker_account, kind, reason, side, flags) = rec
+        (
+            seq,
+            ts,
+            order_id,
+            maker_order_id,
+            price,
+            qty,
+            leaves,
+            maker_leaves,
+            instrument,
+            account,
+            maker_account,
+            kind,
+            reason,
+            side,
+            flags,
+        ) = rec
         kind_name = KINDS[kind]
         is_order, is_trade = kind_name != "rejected", kind_name == "trade"
-        out.append({
-            "seq": seq,
-            "ts": ts,
-            "kind": kind_name,
-            "reason": REASONS[reason],
-            "symbol": symbols[instrument] if instrument < len(symbols) else None,
-            "side": ("buy", "sell")[side] if is_order else None,
-            "order_id": order_id,
-            "account": accounts[account] if is_order else None,
-            "price": price if flags & EVENT_HAS_PRICE else None,
-            "qty": qty,
-            "leaves_qty": leaves,
-            "maker_order_id": maker_order_id if is_trade else None,
-            "maker_account": accounts[maker_account] if is_trade else None,
-            "maker_leaves_qty": maker_leaves if is_trade else None,
-        })
+        out.append(
+            {
+                "seq": seq,
+                "ts": ts,
+                "kind": kind_name,
+                "reason": REASONS[reason],
+                "symbol": symbols[instrument] if instrument < len(symbols) else None,
+                "side": ("buy", "sell")[side] if is_order else None,
+                "order_id": order_id,
+                "account": accounts[account] if is_order else None,
+                "price": price if flags & EVENT_HAS_PRICE else None,
+                "qty": qty,
+                "leaves_qty": leaves,
+                "maker_order_id": maker_order_id if is_trade else None,
+                "maker_account": accounts[maker_account] if is_trade else None,
+                "maker_leaves_qty": maker_leaves if is_trade else None,
+            }
+        )
     return out
 
 
@@ -186,8 +216,11 @@ def to_calls(engine: Engine, commands: np.ndarray[Any, np.dtype[np.void]]) -> li
             calls.append(("cancel", (symbol, order_id), {"ts": ts}))
         elif op == OPS["amend"]:
             kw: dict[str, Any] = {"ts": ts}
-            for key, flag, value in (("qty", FLAG_HAS_QTY, qty), ("price", FLAG_HAS_PRICE, price),
-                                     ("stop_price", FLAG_HAS_STOP_PRICE, stop_price)):
+            for key, flag, value in (
+                ("qty", FLAG_HAS_QTY, qty),
+                ("price", FLAG_HAS_PRICE, price),
+                ("stop_price", FLAG_HAS_STOP_PRICE, stop_price),
+            ):
                 if flags & flag:
                     kw[key] = value
             calls.append(("amend", (symbol, order_id), kw))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,31 +31,27 @@ class _Log:
         pass
 
 
-class _BrokenSync:
-    """A JournalSync whose disk reports an error (EIO), as a failing device would."""
-
-    def __init__(self, real: JournalSync) -> None:
-        self.real = real
-        self.upto = real.upto
-
-    def sync(self) -> int:
-        raise OSError(5, "Input/output error")
-
-
 class _FailingDisk:
-    """The real engine, with every journal sync failing."""
+    """A JournalSyncer whose disk reports an error (EIO) on every fdatasync, as a failing device would."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self) -> None:
+        self._loop_end, self._wake = socket.socketpair()
+        self._loop_end.setblocking(False)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.engine, name)
+    def fileno(self) -> int:
+        return self._loop_end.fileno()
 
-    def flush_journal(self) -> _BrokenSync:
-        return _BrokenSync(self.engine.flush_journal())
+    def submit(self, sync: JournalSync) -> None:
+        self._wake.send(b"x")
 
-    def mark_durable(self, sync: _BrokenSync, *, failed: bool = False) -> int:
-        return self.engine.mark_durable(sync.real, failed=failed)
+    def collect(self) -> list[JournalSync]:
+        with contextlib.suppress(BlockingIOError):
+            self._loop_end.recv(64)
+        raise OSError(5, "journal fdatasync failed: Input/output error")
+
+    def close(self) -> None:
+        self._loop_end.close()
+        self._wake.close()
 
 
 def _engine(tmp_path: Path) -> Engine:
@@ -141,7 +138,7 @@ def test_a_failed_sync_acknowledges_nothing_and_stops_the_journal(tmp_path: Path
     async def scenario() -> None:
         eng = _engine(tmp_path)
         failures: list[BaseException] = []
-        box = Outbox(_FailingDisk(eng), _Log(), "batch", failures.append)  # type: ignore[arg-type]
+        box = Outbox(eng, _Log(), "batch", failures.append, _FailingDisk)  # type: ignore[arg-type]
         a = _Writer()
         eng.submit("ACME", 1, "x", "buy", 1, 100)
         box.write(a, b"ack1;")  # type: ignore[arg-type]

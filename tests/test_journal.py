@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 import re
+import select
 import struct
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -464,6 +466,29 @@ def test_pipelined_commit_syncs_on_a_thread_while_the_engine_goes_on(tmp_path: P
     # Flushed records are in the journal: a reopen recovers them.
     with Engine.open(tmp_path / "j") as again:
         assert again.journal_seq == last.upto
+
+
+def test_journal_syncer_syncs_in_order_on_its_own_thread_and_wakes_a_selector(tmp_path: Path) -> None:
+    with Engine.open(tmp_path / "j", auto_commit=False) as eng:
+        add_instruments(eng)
+        syncer = pyengine.JournalSyncer()
+        syncs = []
+        for i in range(5):
+            eng.submit("ACME", i + 1, "alice", "buy", 1, 50)
+            syncs.append(eng.flush_journal())
+            syncer.submit(syncs[-1])
+        assert len(syncer) == 5
+        done: list[pyengine.JournalSync] = []
+        deadline = time.monotonic() + 10
+        while len(done) < 5 and time.monotonic() < deadline:
+            select.select([syncer.fileno()], [], [], 1.0)
+            done += syncer.collect()
+        assert done == syncs and all(s.synced for s in done) and len(syncer) == 0
+        assert [eng.mark_durable(s) for s in done] == [s.upto for s in syncs]
+        assert syncer.collect() == []
+        syncer.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            syncer.submit(eng.flush_journal())
 
 
 def test_a_failed_sync_stops_the_journal(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<order::PyOrder>()?;
     m.add_class::<batch::EventRecords>()?;
     m.add_class::<journal_sync::PyJournalSync>()?;
+    m.add_class::<journal_sync::PyJournalSyncer>()?;
     m.add_function(wrap_pyfunction!(workloads::generate_workload, m)?)?;
     m.add_function(wrap_pyfunction!(journal_tools::journal_inspect, m)?)?;
     m.add_function(wrap_pyfunction!(journal_tools::journal_replay, m)?)?;

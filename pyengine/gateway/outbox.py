@@ -2,9 +2,10 @@
 
 The rule: an ExecutionReport never reaches a client before the command behind it is durable. Bytes queued
 during an event-loop iteration are collected by :meth:`Outbox.flush` at its end. With ``fsync="batch"`` the
-journal is handed to the OS there (``Engine.flush_journal``) and fdatasync'd by a worker thread that releases
-the GIL, so the loop goes on reading and matching while the disk works; the batch is written to its sockets
-when the sync returns. Output of later iterations waits behind a sync in flight and goes with the next one,
+journal is handed to the OS there (``Engine.flush_journal``) and fdatasync'd by a
+:class:`~pyengine.JournalSyncer` (a Rust thread that never needs the GIL and wakes the loop through a socket),
+so the loop goes on reading and matching while the disk works; the batch is written to its sockets when the
+sync returns. Output of later iterations waits behind a sync in flight and goes with the next one,
 so per connection the bytes keep their order and one fdatasync covers everything that arrived meanwhile: the
 busier the gateway, the bigger the batches.
 
@@ -18,13 +19,12 @@ was waiting for that sync is sent, and ``on_failure`` is told (the gateway then 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from pyengine._engine import Engine, JournalSync
+from pyengine._engine import Engine, JournalSync, JournalSyncer
 
 __all__ = ["Outbox"]
 
@@ -38,8 +38,16 @@ class _Log(Protocol):
 
 
 class Outbox:
-    def __init__(self, engine: Engine, order_log: _Log, fsync: str, on_failure: Callable[[BaseException], None]):
+    def __init__(
+        self,
+        engine: Engine,
+        order_log: _Log,
+        fsync: str,
+        on_failure: Callable[[BaseException], None],
+        syncer: Callable[[], JournalSyncer] = JournalSyncer,
+    ):
         self.engine = engine
+        self.new_syncer = syncer
         self.order_log = order_log
         self.pipelined = fsync == "batch"
         self.on_failure = on_failure
@@ -48,7 +56,7 @@ class Outbox:
         self._waiting: Batch = []  # output held behind the sync in flight
         self._waiting_dirty = False
         self._inflight: tuple[JournalSync, Batch] | None = None
-        self._syncer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="journal-sync")
+        self._syncer: JournalSyncer | None = None
         self.failed = False
         self.syncs = 0
 
@@ -106,7 +114,16 @@ class Outbox:
         _send(inflight + waiting + batch)
 
     def close(self) -> None:
-        self._syncer.shutdown(wait=True)
+        if self._syncer is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                asyncio.get_running_loop().remove_reader(self._syncer.fileno())
+            self._syncer.close()
+            self._syncer = None
+
+    def _start_syncer(self) -> JournalSyncer:
+        syncer = self._syncer = self.new_syncer()
+        asyncio.get_running_loop().add_reader(syncer.fileno(), self._collect)
+        return syncer
 
     def _start_sync(self) -> None:
         if not self._waiting:
@@ -120,21 +137,27 @@ class Outbox:
         batch, self._waiting, self._waiting_dirty = self._waiting, [], False
         self._inflight = (sync, batch)
         self.syncs += 1
-        done = asyncio.get_running_loop().run_in_executor(self._syncer, sync.sync)
-        done.add_done_callback(lambda f: self._synced(sync, f))
+        syncer = self._syncer if self._syncer is not None else self._start_syncer()  # falsy when empty: __len__
+        syncer.submit(sync)
 
-    def _synced(self, sync: JournalSync, done: asyncio.Future[int]) -> None:
-        error = done.exception() if not done.cancelled() else RuntimeError("journal sync cancelled")
-        if error is not None:
-            self._fail(sync, error)
+    def _collect(self) -> None:
+        """The syncer's socket is readable: release the batches whose sync finished."""
+        assert self._syncer is not None
+        try:
+            finished = self._syncer.collect()
+        except OSError as e:
+            if self._inflight is not None:
+                self._fail(self._inflight[0], e)
             return
-        if self._inflight is None or self._inflight[0] is not sync:
-            return  # flush_now committed and wrote this batch already
-        batch = self._inflight[1]
-        self._inflight = None
-        self.engine.mark_durable(sync)
-        _send(batch)
-        self._start_sync()
+        for sync in finished:
+            self.engine.mark_durable(sync)
+            if self._inflight is not None and self._inflight[0] is sync:
+                batch = self._inflight[1]
+                self._inflight = None
+                _send(batch)
+            # else: flush_now committed and wrote this batch already
+        if finished and self._inflight is None:
+            self._start_sync()
 
     def _fail(self, sync: JournalSync, error: BaseException) -> None:
         if self.failed:

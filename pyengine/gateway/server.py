@@ -21,7 +21,6 @@ import gc
 import logging
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import Final
@@ -137,9 +136,6 @@ class Gateway:
         # later collection, so full collections cost what the traffic left behind, not what start-up built.
         gc.collect()
         gc.freeze()
-        # The journal's sync thread needs the GIL for a moment to hand its result back; don't let a busy loop
-        # keep it waiting for the default 5 ms switch interval.
-        sys.setswitchinterval(0.0002)
 
     async def stop(self, grace: float = 3.0) -> None:
         """Stop accepting, commit, log every session out, wait (up to ``grace`` s) for answers, close."""
