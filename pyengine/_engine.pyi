@@ -22,6 +22,8 @@ __all__ = [
     "FixSessionReject",
     "InvariantError",
     "JournalError",
+    "JournalSync",
+    "JournalSyncer",
     "Order",
     "__version__",
     "encode_fix",
@@ -193,7 +195,7 @@ class EventRecords:
 
     def __len__(self) -> int: ...
 
-@disjoint_base
+@final
 class JournalSync:
     """Journal records handed to the OS by ``Engine.flush_journal()``; ``sync()`` makes them durable."""
 
@@ -203,6 +205,7 @@ class JournalSync:
     def synced(self) -> bool: ...
     def sync(self) -> int: ...
 
+@final
 class JournalSyncer:
     """A thread that fdatasyncs ``JournalSync``s in order without the GIL; ``fileno()`` wakes an event loop."""
 
@@ -213,6 +216,7 @@ class JournalSyncer:
     def collect(self) -> list[JournalSync]: ...
     def close(self) -> None: ...
 
+@disjoint_base
 class Engine:
     """A multi-instrument price-time-priority matching engine."""
 
