@@ -272,6 +272,12 @@ def test_encode_rejects_bad_input() -> None:
         encode_fix("0", [(112, True)], **kw)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         encode_fix("", [], **kw)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="does not fit in 64 bits"):
+        encode_fix("0", [(112, 2**64)], **kw)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="empty"):
+        encode_fix("0", [(112, b"")], **kw)  # type: ignore[arg-type]
+    assert b"\x01112=18446744073709551615\x01" in encode_fix("0", [(112, 2**64 - 1)], **kw)  # type: ignore[arg-type]
+    assert b"\x01112=-7\x01" in encode_fix("0", [(112, -7)], **kw)  # type: ignore[arg-type]
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use pyengine_fix::{
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes};
+use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
 
 create_exception!(
     pyengine._engine,
@@ -254,18 +254,30 @@ fn add_field(enc: &mut Encoder, tag: u32, value: &Bound<'_, PyAny>) -> PyResult<
         return Err(PyValueError::new_err("tag 0 is not a valid FIX tag"));
     }
     let header = HEADER_TAGS.contains(&tag);
-    let text: Vec<u8> = if value.is_instance_of::<PyBool>() {
+    // Type checks, not trial extractions: a failed extract builds a Python
+    // exception, and reports carry a dozen fields each.
+    let number;
+    let text: &[u8] = if let Ok(s) = value.cast::<PyString>() {
+        s.to_str()?.as_bytes()
+    } else if let Ok(b) = value.cast::<PyBytes>() {
+        b.as_bytes()
+    } else if value.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err(format!(
             "tag {tag}: bool is not accepted; pass 'Y' or 'N'"
         )));
-    } else if let Ok(b) = value.extract::<&[u8]>() {
-        b.to_vec()
-    } else if let Ok(s) = value.extract::<String>() {
-        s.into_bytes()
-    } else if let Ok(i) = value.extract::<i64>() {
-        i.to_string().into_bytes()
-    } else if let Ok(u) = value.extract::<u64>() {
-        u.to_string().into_bytes()
+    } else if value.is_instance_of::<PyInt>() {
+        number = match value.extract::<i64>() {
+            Ok(i) => i.to_string(),
+            Err(_) => value
+                .extract::<u64>()
+                .map_err(|_| {
+                    PyValueError::new_err(format!(
+                        "tag {tag}: integer {value} does not fit in 64 bits"
+                    ))
+                })?
+                .to_string(),
+        };
+        number.as_bytes()
     } else {
         return Err(PyTypeError::new_err(format!(
             "tag {tag}: value must be str, int or bytes"
@@ -280,9 +292,9 @@ fn add_field(enc: &mut Encoder, tag: u32, value: &Bound<'_, PyAny>) -> PyResult<
         )));
     }
     if header {
-        enc.header_field(tag, text.as_slice());
+        enc.header_field(tag, text);
     } else {
-        enc.field(tag, text.as_slice());
+        enc.field(tag, text);
     }
     Ok(())
 }
