@@ -39,6 +39,16 @@ class Instrument:
 
     def price_units(self, text: str) -> int:
         """Convert a FIX decimal price string to integer price units exactly; ValueError if off-scale or off-tick."""
+        key = (self.price_scale, self.tick_size, text)
+        units = _PRICE_UNITS.get(key)
+        if units is None:
+            units = self._parse_price(text)
+            if len(_PRICE_UNITS) >= _PRICE_TEXT_MAX:
+                _PRICE_UNITS.clear()
+            _PRICE_UNITS[key] = units  # only prices that passed every check are cached
+        return units
+
+    def _parse_price(self, text: str) -> int:
         if not _DECIMAL_RE.fullmatch(text):
             raise ValueError(f"{self.symbol}: price {text!r} is not a plain decimal number")
         whole, _, frac = text.partition(".")
@@ -74,6 +84,7 @@ class Instrument:
 
 _DECIMAL_RE: Final = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 _PRICE_TEXT: dict[tuple[int, int], str] = {}
+_PRICE_UNITS: dict[tuple[int, int, str], int] = {}  # (price_scale, tick_size, text) -> units, valid prices only
 _PRICE_TEXT_MAX: Final = 65536
 
 

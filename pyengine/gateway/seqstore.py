@@ -106,7 +106,16 @@ class SeqStore:
             raise ValueError(f"sequence number must be >= 1, got {seq}")
         self._messages[seq] = raw
         self._next_out = seq + 1
-        self._append(b"O", _U64.pack(seq) + raw)
+        # _append inlined for the one record written per report: no copies of the message
+        head = _HEAD.pack(b"O", _U64.size + len(raw)) + _U64.pack(seq)
+        write = self._file.write
+        write(head)
+        write(raw)
+        write(_CRC.pack(zlib.crc32(raw, zlib.crc32(head))))
+        if self.buffered:
+            self.dirty = True
+        else:
+            self._sync_file()
 
     def reset(self) -> None:
         """Both sequence numbers back to 1 and the outbound store emptied (ResetSeqNumFlag=Y)."""
