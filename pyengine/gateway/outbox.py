@@ -30,7 +30,7 @@ __all__ = ["Outbox"]
 
 _log = logging.getLogger(__name__)
 
-Batch = list[tuple[asyncio.StreamWriter, bytes]]
+Batch = list[tuple[asyncio.WriteTransport, bytes]]
 
 
 class _Log(Protocol):
@@ -51,7 +51,7 @@ class Outbox:
         self.order_log = order_log
         self.pipelined = fsync == "batch"
         self.on_failure = on_failure
-        self._ready: dict[asyncio.StreamWriter, list[bytes]] = {}
+        self._ready: dict[asyncio.WriteTransport, list[bytes]] = {}
         self._seen_seq = engine.journal_seq  # journal seq at the last flush: a change means commands to sync
         self._waiting: Batch = []  # output held behind the sync in flight
         self._waiting_dirty = False
@@ -60,7 +60,7 @@ class Outbox:
         self.failed = False
         self.syncs = 0
 
-    def write(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+    def write(self, writer: asyncio.WriteTransport, data: bytes) -> None:
         """Queue ``data`` for ``writer``; it goes out once everything journaled before it is durable."""
         chunks = self._ready.get(writer)
         if chunks is None:
@@ -174,7 +174,7 @@ class Outbox:
 
 def _send(batch: Batch) -> None:
     if len(batch) > 1:
-        merged: dict[asyncio.StreamWriter, list[bytes]] = {}
+        merged: dict[asyncio.WriteTransport, list[bytes]] = {}
         for writer, data in batch:
             merged.setdefault(writer, []).append(data)
         batch = [(w, d[0] if len(d) == 1 else b"".join(d)) for w, d in merged.items()]

@@ -23,7 +23,7 @@ import re
 import signal
 import time
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 from pyengine._engine import Engine
 from pyengine.fix import FixDisconnect, FixFramer, FixGarbled, FixSessionReject
@@ -51,13 +51,51 @@ class _Refused(Exception):
 
 
 class _Connection:
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, writer: asyncio.WriteTransport) -> None:
         self.writer = writer
+        self.first = b""  # bytes before the first complete message (its SenderCompID names the session)
+        self.ended = False
         self.session: FixSession | None = None
         self.key = ""
         self.user: User | None = None
         self.bucket: TokenBucket | None = None
         self.throttled_in_a_row = 0
+
+
+class _FixProtocol(asyncio.Protocol):
+    """One FIX connection: bytes in go to the gateway as they arrive; it writes through the outbox."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.conn: _Connection | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's TCP transport has the WriteTransport methods without subclassing it
+        self.conn = _Connection(cast(asyncio.WriteTransport, transport))
+        self.gateway._all.add(self.conn)
+
+    def data_received(self, data: bytes) -> None:
+        conn = self.conn
+        assert conn is not None
+        if conn.ended:
+            return
+        try:
+            if self.gateway._on_data(conn, data):
+                return
+        except _Refused as e:
+            _log.info("FIX connection from %s refused: %s", conn.writer.get_extra_info("peername"), e)
+        except Exception:
+            _log.exception("FIX connection %s failed", conn.key or "?")
+        self.gateway._end(conn)
+
+    def eof_received(self) -> bool:
+        if self.conn is not None:
+            self.gateway._end(self.conn)  # answer what is owed, then close our side too
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.conn is not None:
+            self.gateway._end(self.conn)
 
 
 class Gateway:
@@ -127,7 +165,9 @@ class Gateway:
                 disabled=lambda: sorted(self.router.risk.kill_switch.disabled) if self.router else [],
             )
         )
-        self._fix_server = await asyncio.start_server(self._on_fix, fix.host, fix.port)
+        loop = asyncio.get_running_loop()
+        # A Protocol, not streams: data arrives by callback, with no task wake-up and coroutine step per read.
+        self._fix_server = await loop.create_server(lambda: _FixProtocol(self), fix.host, fix.port)
         self._http_server = await asyncio.start_server(api.handle, http.host, http.port)
         self.fix_port = self._fix_server.sockets[0].getsockname()[1]
         self.http_port = self._http_server.sockets[0].getsockname()[1]
@@ -225,7 +265,7 @@ class Gateway:
     def _journal_failed(self, error: BaseException) -> None:
         """An fdatasync failed: acknowledge nothing more, drop every connection, and let the process stop."""
         for conn in list(self._all):
-            conn.writer.transport.abort()
+            conn.writer.abort()
         self.failed.set()
 
     def _close(self, conn: _Connection) -> None:
@@ -406,36 +446,24 @@ class Gateway:
         self._conns[key] = conn
         return True
 
-    async def _on_fix(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = _Connection(writer)
-        self._all.add(conn)
-        pending = b""
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                if conn.session is None:
-                    pending += data
-                    if len(pending) > self.config.fix.max_message_size:
-                        raise _Refused("no complete first message within the size limit")
-                    if not self._open_session(conn, pending):
-                        continue
-                    data, pending = pending, b""
-                assert conn.session is not None
-                if not self._feed(conn, data):
-                    break
-        except ConnectionError:
-            pass
-        except _Refused as e:
-            _log.info("FIX connection from %s refused: %s", writer.get_extra_info("peername"), e)
-        except Exception:
-            _log.exception("FIX connection %s failed", conn.key or "?")
-        finally:
-            self._flush_now()
-            with contextlib.suppress(Exception):
-                await writer.drain()
-            self._close(conn)
+    def _on_data(self, conn: _Connection, data: bytes) -> bool:
+        """Bytes from a FIX connection; False once it is to be closed."""
+        if conn.session is None:
+            conn.first += data
+            if len(conn.first) > self.config.fix.max_message_size:
+                raise _Refused("no complete first message within the size limit")
+            if not self._open_session(conn, conn.first):
+                return True
+            data, conn.first = conn.first, b""
+        return self._feed(conn, data)
+
+    def _end(self, conn: _Connection) -> None:
+        """A FIX connection is over (either side closed it, or it failed): answer what is owed, then close."""
+        if conn.ended:
+            return
+        conn.ended = True
+        self._flush_now()
+        self._close(conn)  # a transport's close() still sends what is buffered
 
     async def _tick(self) -> None:
         while True:
