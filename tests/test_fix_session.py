@@ -528,6 +528,34 @@ def test_seqstore_torn_tail(tmp_path: Path) -> None:
         assert st.seqs(1, 10) == [1, 2]
 
 
+def test_seqstore_keeps_messages_on_disk_and_reads_them_back(tmp_path: Path) -> None:
+    msgs = {seq: f"message {seq} ".encode() * (seq % 7 + 1) for seq in range(3, 3000) if seq % 5}
+    with SeqStore(tmp_path, buffered=True) as st:
+        for seq, raw in msgs.items():
+            if seq % 50 == 0:
+                st.set_next_out(seq + 1)  # an administrative message in between: no record kept
+            st.store_outbound(seq, raw)
+            if seq % 97 == 0:
+                assert st.get(seq) == raw, "readable before the iteration's flush"
+                st.flush()
+        assert len(st) == len(msgs)
+        assert st.seqs(1, 12) == [3, 4, 6, 7, 8, 9, 11, 12]
+        assert st.seqs(2990, 10**9) == [s for s in range(2990, 3000) if s % 5]
+        assert st.seqs(10, 5) == [] and st.get(5) is None and st.get(0) is None and st.get(10**9) is None
+        st.store_outbound(4, b"replaced")  # a later record for a seq wins, as on reload
+        assert st.get(4) == b"replaced" and len(st) == len(msgs)
+        with pytest.raises(ValueError, match=r"1\.\."):
+            st.store_outbound(3000, b"")
+    msgs[4] = b"replaced"
+    with SeqStore(tmp_path) as st:
+        assert len(st) == len(msgs) and st.next_out == 5, "the last record (seq 4) sets it"
+        assert all(st.get(seq) == raw for seq, raw in msgs.items())
+        st.reset()
+        assert len(st) == 0 and st.get(3) is None and st.seqs(1, 10**6) == []
+        st.store_outbound(1, b"after reset")
+        assert st.get(1) == b"after reset"
+
+
 def test_poss_dup_without_orig_sending_time_is_rejected(store: SeqStore, clock: Clock) -> None:
     s, c = logged_on(store, clock)  # next_in 2
     [rej] = sent(s.on_bytes(c.wire("D", NOS, seq=2, header=[(43, "Y")])), c)

@@ -19,6 +19,9 @@ write (they survive a process crash, not a power loss) and ``sync()`` forces the
 ``buffered=True`` (the gateway) holds records in memory until :meth:`flush`, which the gateway calls once
 per event-loop iteration — before it writes anything to the network — so a session costs one write (and
 under ``fsync=True`` one fsync) per iteration instead of one per message.
+
+Stored messages stay on disk: memory holds only their file offsets (8 bytes per MsgSeqNum), and a
+ResendRequest reads them back, so a session that sends millions of reports does not keep them all in RAM.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from array import array
 from pathlib import Path
 
 __all__ = ["SeqStore"]
@@ -34,6 +38,8 @@ LOG_NAME = "session.log"
 _HEAD = struct.Struct("<cI")
 _U64 = struct.Struct("<Q")
 _CRC = struct.Struct("<I")
+_LEN_BITS = 24  # a stored message's length in the low bits of its index entry, its file offset above
+_LEN_MASK = (1 << _LEN_BITS) - 1
 
 
 class SeqStore:
@@ -49,13 +55,18 @@ class SeqStore:
         self.path = self.directory / LOG_NAME
         self._next_in = 1
         self._next_out = 1
-        self._messages: dict[int, bytes] = {}
+        # Where each stored message is in the log: _where[seq - _first] = file offset << 24 | length, -1 = none.
+        self._first = 0
+        self._where = array("q")
+        self._stored = 0
+        self._reader: int | None = None  # read-only descriptor, opened at the first resend
         good = self._load()
         self._file = open(self.path, "ab")  # noqa: SIM115 - kept open for the store's lifetime
         if self._file.tell() != good:
             self._file.truncate(good)
             self._file.seek(good)
             self._sync_file()
+        self._end = good  # file offset of the next record
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -71,14 +82,41 @@ class SeqStore:
 
     def get(self, seq: int) -> bytes | None:
         """The stored outbound application message with this MsgSeqNum, or None (admin message or unknown)."""
-        return self._messages.get(seq)
+        where = self._locate(seq)
+        if where < 0:
+            return None
+        self._file.flush()  # buffered records must be readable
+        if self._reader is None:
+            self._reader = os.open(self.path, os.O_RDONLY)
+        offset, length = where >> _LEN_BITS, where & _LEN_MASK
+        return os.pread(self._reader, length, offset)
 
     def seqs(self, begin: int, end: int) -> list[int]:
         """The MsgSeqNums of stored outbound messages in ``begin..end`` (inclusive), ascending."""
-        return sorted(s for s in self._messages if begin <= s <= end)
+        lo = max(begin, self._first) - self._first
+        hi = min(end - self._first + 1, len(self._where))
+        return [self._first + i for i in range(lo, hi) if self._where[i] >= 0]
 
     def __len__(self) -> int:
-        return len(self._messages)
+        return self._stored
+
+    def _locate(self, seq: int) -> int:
+        i = seq - self._first
+        return self._where[i] if 0 <= i < len(self._where) else -1
+
+    def _index(self, seq: int, offset: int, length: int) -> None:
+        """Remember where message ``seq`` is (a later record for the same seq wins, as on reload)."""
+        if not self._where:
+            self._first = seq
+        elif seq < self._first:  # never in practice (seqs only grow between resets); kept correct anyway
+            self._where[0:0] = array("q", [-1] * (self._first - seq))
+            self._first = seq
+        i = seq - self._first
+        if i >= len(self._where):
+            self._where.extend([-1] * (i - len(self._where) + 1))
+        if self._where[i] < 0:
+            self._stored += 1
+        self._where[i] = offset << _LEN_BITS | length
 
     # --- writing ----------------------------------------------------------------------------------
 
@@ -104,7 +142,8 @@ class SeqStore:
         """Keep an outbound application message for resends; the next outgoing MsgSeqNum becomes seq + 1."""
         if seq < 1:
             raise ValueError(f"sequence number must be >= 1, got {seq}")
-        self._messages[seq] = raw
+        if not raw or len(raw) > _LEN_MASK:
+            raise ValueError(f"a stored message must be 1..{_LEN_MASK} bytes, got {len(raw)}")
         self._next_out = seq + 1
         # _append inlined for the one record written per report: no copies of the message
         head = _HEAD.pack(b"O", _U64.size + len(raw)) + _U64.pack(seq)
@@ -112,6 +151,8 @@ class SeqStore:
         write(head)
         write(raw)
         write(_CRC.pack(zlib.crc32(raw, zlib.crc32(head))))
+        self._index(seq, self._end + len(head), len(raw))
+        self._end += len(head) + len(raw) + _CRC.size
         if self.buffered:
             self.dirty = True
         else:
@@ -127,9 +168,11 @@ class SeqStore:
         self._fsync_dir()
         self._file.close()
         self._file = open(self.path, "ab")  # noqa: SIM115
+        self._end = 0
+        self._close_reader()
         self._next_in = 1
         self._next_out = 1
-        self._messages.clear()
+        self._first, self._where, self._stored = 0, array("q"), 0
         self._in_pending = False
         self.dirty = False
 
@@ -154,6 +197,12 @@ class SeqStore:
             if self.fsync:
                 os.fsync(self._file.fileno())
             self._file.close()
+        self._close_reader()
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            os.close(self._reader)
+            self._reader = None
 
     def __enter__(self) -> SeqStore:
         return self
@@ -166,6 +215,7 @@ class SeqStore:
     def _append(self, kind: bytes, payload: bytes) -> None:
         record = _HEAD.pack(kind, len(payload)) + payload
         self._file.write(record + _CRC.pack(zlib.crc32(record)))
+        self._end += len(record) + _CRC.size
         if self.buffered:
             self.dirty = True
         else:
@@ -208,7 +258,9 @@ class SeqStore:
             elif kind == b"N":
                 self._next_out = seq
             elif kind == b"O":
-                self._messages[seq] = payload[_U64.size :]
+                if length == _U64.size:
+                    break  # an empty message is never written
+                self._index(seq, pos + _HEAD.size + _U64.size, length - _U64.size)
                 self._next_out = seq + 1
             else:
                 break
