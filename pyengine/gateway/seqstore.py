@@ -106,6 +106,10 @@ class SeqStore:
 
     def _index(self, seq: int, offset: int, length: int) -> None:
         """Remember where message ``seq`` is (a later record for the same seq wins, as on reload)."""
+        if seq - self._first == len(self._where) and self._where:  # the usual case: the next seq
+            self._where.append(offset << _LEN_BITS | length)
+            self._stored += 1
+            return
         if not self._where:
             self._first = seq
         elif seq < self._first:  # never in practice (seqs only grow between resets); kept correct anyway
