@@ -556,6 +556,23 @@ def test_seqstore_keeps_messages_on_disk_and_reads_them_back(tmp_path: Path) -> 
         assert st.get(1) == b"after reset"
 
 
+def test_seqstore_buffered_batches_keep_record_order_and_tear_whole(tmp_path: Path) -> None:
+    with SeqStore(tmp_path, buffered=True) as st:
+        st.store_outbound(1, b"one")
+        st.store_outbound(2, b"two")
+        st.set_next_out(4)  # an admin message (3) after them: its N record must follow their M record
+        st.flush()
+        st.store_outbound(4, b"four")
+        st.store_outbound(5, b"five")
+        st.flush()
+    with SeqStore(tmp_path) as st:
+        assert st.next_out == 6 and st.seqs(1, 9) == [1, 2, 4, 5] and st.get(5) == b"five"
+    log = tmp_path / "session.log"
+    log.write_bytes(log.read_bytes()[:-1])  # the last batch torn: all of it goes, nothing before it
+    with SeqStore(tmp_path) as st:
+        assert st.next_out == 4 and st.seqs(1, 9) == [1, 2] and st.get(4) is None
+
+
 def test_poss_dup_without_orig_sending_time_is_rejected(store: SeqStore, clock: Clock) -> None:
     s, c = logged_on(store, clock)  # next_in 2
     [rej] = sent(s.on_bytes(c.wire("D", NOS, seq=2, header=[(43, "Y")])), c)

@@ -10,6 +10,8 @@ with these kinds:
 - ``N`` payload u64: the next outgoing MsgSeqNum (an administrative message was sent, nothing stored).
 - ``O`` payload u64 seq + raw message: an outbound application message, kept for ResendRequest;
   the next outgoing MsgSeqNum becomes seq + 1.
+- ``M`` payload u64 count, count x (u64 seq, u32 length), then the messages back to back: the outbound
+  messages of one flush in one record (buffered mode); as that many ``O`` records.
 
 Reloading replays the log; a torn or corrupt tail (a crash mid-write) is cut off at the last good record.
 ``reset()`` (Logon with ResetSeqNumFlag(141)=Y) writes a fresh, empty log and swaps it in atomically.
@@ -38,6 +40,7 @@ LOG_NAME = "session.log"
 _HEAD = struct.Struct("<cI")
 _U64 = struct.Struct("<Q")
 _CRC = struct.Struct("<I")
+_ENTRY = struct.Struct("<QI")  # (seq, length) of one message in an M record
 _LEN_BITS = 24  # a stored message's length in the low bits of its index entry, its file offset above
 _LEN_MASK = (1 << _LEN_BITS) - 1
 
@@ -60,6 +63,7 @@ class SeqStore:
         self._where = array("q")
         self._stored = 0
         self._reader: int | None = None  # read-only descriptor, opened at the first resend
+        self._batch: list[tuple[int, bytes]] = []  # buffered mode: messages for the next M record
         good = self._load()
         self._file = open(self.path, "ab")  # noqa: SIM115 - kept open for the store's lifetime
         if self._file.tell() != good:
@@ -82,6 +86,8 @@ class SeqStore:
 
     def get(self, seq: int) -> bytes | None:
         """The stored outbound application message with this MsgSeqNum, or None (admin message or unknown)."""
+        if self._batch:
+            self._write_batch()
         where = self._locate(seq)
         if where < 0:
             return None
@@ -93,11 +99,15 @@ class SeqStore:
 
     def seqs(self, begin: int, end: int) -> list[int]:
         """The MsgSeqNums of stored outbound messages in ``begin..end`` (inclusive), ascending."""
+        if self._batch:
+            self._write_batch()
         lo = max(begin, self._first) - self._first
         hi = min(end - self._first + 1, len(self._where))
         return [self._first + i for i in range(lo, hi) if self._where[i] >= 0]
 
     def __len__(self) -> int:
+        if self._batch:
+            self._write_batch()
         return self._stored
 
     def _locate(self, seq: int) -> int:
@@ -149,7 +159,10 @@ class SeqStore:
         if not raw or len(raw) > _LEN_MASK:
             raise ValueError(f"a stored message must be 1..{_LEN_MASK} bytes, got {len(raw)}")
         self._next_out = seq + 1
-        # _append inlined for the one record written per report: no copies of the message
+        if self.buffered:  # one M record per flush, not one O record (and CRC) per message
+            self._batch.append((seq, raw))
+            self.dirty = True
+            return
         head = _HEAD.pack(b"O", _U64.size + len(raw)) + _U64.pack(seq)
         write = self._file.write
         write(head)
@@ -177,12 +190,15 @@ class SeqStore:
         self._next_in = 1
         self._next_out = 1
         self._first, self._where, self._stored = 0, array("q"), 0
+        self._batch.clear()
         self._in_pending = False
         self.dirty = False
 
     def flush(self) -> None:
         """Hand buffered records to the OS (and fsync them under ``fsync=True``)."""
         if self.dirty:
+            if self._batch:
+                self._write_batch()
             if self._in_pending:
                 self._in_pending = False
                 self._append(b"I", _U64.pack(self._next_in))
@@ -216,7 +232,25 @@ class SeqStore:
 
     # --- internals --------------------------------------------------------------------------------
 
+    def _write_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        head_of_payload = _U64.pack(len(batch)) + b"".join([_ENTRY.pack(seq, len(raw)) for seq, raw in batch])
+        body = b"".join([raw for _, raw in batch])
+        head = _HEAD.pack(b"M", len(head_of_payload) + len(body))
+        write = self._file.write
+        write(head)
+        write(head_of_payload)
+        write(body)
+        write(_CRC.pack(zlib.crc32(body, zlib.crc32(head_of_payload, zlib.crc32(head)))))
+        offset = self._end + len(head) + len(head_of_payload)
+        for seq, raw in batch:
+            self._index(seq, offset, len(raw))
+            offset += len(raw)
+        self._end = offset + _CRC.size
+
     def _append(self, kind: bytes, payload: bytes) -> None:
+        if self._batch:  # records keep their order: an N record after messages must stay after them
+            self._write_batch()
         record = _HEAD.pack(kind, len(payload)) + payload
         self._file.write(record + _CRC.pack(zlib.crc32(record)))
         self._end += len(record) + _CRC.size
@@ -239,6 +273,21 @@ class SeqStore:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def _load_batch(self, payload: bytes, count: int, start: int) -> bool:
+        """Index the messages of an M record whose payload starts at file offset ``start``; False if malformed."""
+        entries = _U64.size + count * _ENTRY.size
+        if count == 0 or entries > len(payload):
+            return False
+        sizes = [_ENTRY.unpack_from(payload, _U64.size + i * _ENTRY.size) for i in range(count)]
+        if entries + sum(n for _, n in sizes) != len(payload) or any(n == 0 for _, n in sizes):
+            return False
+        offset = start + entries
+        for seq, n in sizes:
+            self._index(seq, offset, n)
+            offset += n
+        self._next_out = sizes[-1][0] + 1
+        return True
 
     def _load(self) -> int:
         """Replay the log; returns the length of its good prefix."""
@@ -266,6 +315,9 @@ class SeqStore:
                     break  # an empty message is never written
                 self._index(seq, pos + _HEAD.size + _U64.size, length - _U64.size)
                 self._next_out = seq + 1
+            elif kind == b"M":
+                if not self._load_batch(payload, seq, pos + _HEAD.size):
+                    break
             else:
                 break
             pos = end + _CRC.size
