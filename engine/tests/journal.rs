@@ -1106,12 +1106,15 @@ fn overlong_names_are_refused_not_truncated() {
     assert_eq!(read_all(tmp.path(), 1).unwrap().len(), 2);
 }
 
+/// Any command: the pipelined-commit tests only count records.
+const SOME_COMMAND: Command = Command::Cancel {
+    instrument: 0,
+    order_id: 1,
+};
+
 #[test]
 fn flush_hands_records_to_the_os_and_a_ticket_syncs_them_on_another_thread() {
-    let cmd = Command::Cancel {
-        instrument: 0,
-        order_id: 1,
-    };
+    let cmd = SOME_COMMAND;
     let tmp = TempDir::new().unwrap();
     let mut w = JournalWriter::open(
         tmp.path(),
@@ -1157,10 +1160,7 @@ fn flush_hands_records_to_the_os_and_a_ticket_syncs_them_on_another_thread() {
 
 #[test]
 fn without_auto_commit_the_byte_limit_only_writes() {
-    let cmd = Command::Cancel {
-        instrument: 0,
-        order_id: 1,
-    };
+    let cmd = SOME_COMMAND;
     let tmp = TempDir::new().unwrap();
     let mut w = JournalWriter::open(
         tmp.path(),
@@ -1184,10 +1184,7 @@ fn without_auto_commit_the_byte_limit_only_writes() {
 fn a_failed_sync_stops_the_writer() {
     let tmp = TempDir::new().unwrap();
     let mut w = JournalWriter::open(tmp.path(), JournalOptions::default()).unwrap();
-    let cmd = Command::Cancel {
-        instrument: 0,
-        order_id: 1,
-    };
+    let cmd = SOME_COMMAND;
     w.append(1, &cmd).unwrap();
     let _ticket = w.flush().unwrap();
     w.mark_failed();
