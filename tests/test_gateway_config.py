@@ -95,6 +95,7 @@ port = 7080
 [journal]
 data_dir = "/tmp/journal"
 fsync = "always"
+done_orders_kept = 77
 
 [jwt]
 jwks_url = "https://cognito-idp.example/.well-known/jwks.json"
@@ -141,7 +142,7 @@ def test_toml_overrides_defaults(tmp_path: Path) -> None:
     c = load_toml(tmp_path, FULL_TOML)
     assert (c.fix.host, c.fix.port, c.fix.heartbeat_interval, c.fix.max_message_size) == ("127.0.0.2", 7000, 10, 4096)
     assert (c.http.host, c.http.port) == ("localhost", 7080)
-    assert (c.journal.data_dir, c.journal.fsync) == (Path("/tmp/journal"), "always")
+    assert (c.journal.data_dir, c.journal.fsync, c.journal.done_orders_kept) == (Path("/tmp/journal"), "always", 77)
     assert c.jwt.issuer == "https://cognito-idp.example/pool" and c.jwt.audience == "client123"
     assert c.integrations.kafka_bootstrap == "127.0.0.1:9092,127.0.0.1:9093"
     assert c.integrations.redis_url == "redis://127.0.0.1:6379/0"
@@ -181,6 +182,7 @@ ENV_ALL = {
     "PYENGINE_HTTP_PORT": "7180",
     "PYENGINE_DATA_DIR": "/tmp/envdata",
     "PYENGINE_FSYNC": "none",
+    "PYENGINE_DONE_ORDERS_KEPT": "5000",
     "PYENGINE_JWKS_URL": "https://env.example/jwks.json",
     "PYENGINE_JWT_ISSUER": "https://env.example",
     "PYENGINE_JWT_AUDIENCE": "envaud",
@@ -195,7 +197,7 @@ def test_env_overrides_toml(tmp_path: Path) -> None:
     c = load_toml(tmp_path, FULL_TOML, env=ENV_ALL)
     assert (c.fix.host, c.fix.port, c.fix.heartbeat_interval, c.fix.max_message_size) == ("127.0.0.3", 7100, 15, 8192)
     assert (c.http.host, c.http.port) == ("::1", 7180)
-    assert (c.journal.data_dir, c.journal.fsync) == (Path("/tmp/envdata"), "none")
+    assert (c.journal.data_dir, c.journal.fsync, c.journal.done_orders_kept) == (Path("/tmp/envdata"), "none", 5000)
     assert (c.jwt.jwks_url, c.jwt.issuer, c.jwt.audience) == (
         "https://env.example/jwks.json",
         "https://env.example",
@@ -223,6 +225,7 @@ def test_flags_override_env(tmp_path: Path) -> None:
         "--http-port=7280",
         "--data-dir=/tmp/flagdata",
         "--fsync=batch",
+        "--done-orders-kept=0",
         "--jwks-url=http://flag.example/jwks",
         "--jwt-issuer=flag-iss",
         "--jwt-audience=flag-aud",
@@ -234,7 +237,7 @@ def test_flags_override_env(tmp_path: Path) -> None:
     c = load_toml(tmp_path, FULL_TOML, env=ENV_ALL, argv=flags)
     assert (c.fix.host, c.fix.port, c.fix.heartbeat_interval, c.fix.max_message_size) == ("127.0.0.4", 7200, 20, 2048)
     assert (c.http.host, c.http.port) == ("127.0.0.5", 7280)
-    assert (c.journal.data_dir, c.journal.fsync) == (Path("/tmp/flagdata"), "batch")
+    assert (c.journal.data_dir, c.journal.fsync, c.journal.done_orders_kept) == (Path("/tmp/flagdata"), "batch", 0)
     assert (c.jwt.jwks_url, c.jwt.issuer, c.jwt.audience) == ("http://flag.example/jwks", "flag-iss", "flag-aud")
     assert c.integrations.kafka_bootstrap == "kafka:9092"
     assert c.integrations.redis_url == "unix:///tmp/redis.sock"
@@ -280,6 +283,7 @@ def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
         ({"PYENGINE_FIX_HOST": ""}, "PYENGINE_FIX_HOST.*non-empty"),
         ({"PYENGINE_HEARTBEAT_INTERVAL": "0"}, "heartbeat interval 0"),
         ({"PYENGINE_MAX_MESSAGE_SIZE": "10"}, "max message size 10"),
+        ({"PYENGINE_DONE_ORDERS_KEPT": "-1"}, "done orders kept -1"),
         ({"PYENGINE_REDIS_URL": "localhost:6379"}, "PYENGINE_REDIS_URL.*redis://"),
         ({"PYENGINE_KAFKA_BOOTSTRAP": "localhost"}, "PYENGINE_KAFKA_BOOTSTRAP.*host:port"),
         ({"PYENGINE_S3_BUCKET": "Bad_Bucket"}, "PYENGINE_S3_BUCKET.*S3 bucket"),

@@ -8,6 +8,7 @@ import pytest
 from gatewaykit import Client, RunningGateway
 
 from pyengine.gateway.orderlog import OrderLog, OrderState
+from pyengine.gateway.orderstates import OrderStates
 
 _TS = "20260101-00:00:00.000"
 
@@ -102,3 +103,42 @@ def test_order_log_torn_tail_malformed_and_compaction(tmp_path: Path) -> None:
     path.write_text("X\t1\n")
     with pytest.raises(ValueError, match="line 1"):
         OrderLog(path)
+
+
+def test_done_orders_beyond_the_retention_are_forgotten_live_ones_never(tmp_path: Path) -> None:
+    running = RunningGateway(tmp_path, argv=("--done-orders-kept", "2"))
+    try:
+        a, _ = _logon(running.gw.fix_port, "KEEP_A", "demo")
+        a.order("LIVE", "1", 1, "10.00")  # rests all along
+        assert a.recv_type(b"8").get(150) == b"0"
+        for i in range(4):  # four orders done (cancelled), oldest first
+            a.order(f"D{i}", "1", 1, "11.00")
+            a.recv_type(b"8")
+            a.send("F", [(11, f"X{i}"), (41, f"D{i}"), (55, "ACME"), (54, "1"), (38, "1")])
+            assert a.recv_type(b"8").get(150) == b"4"
+        a.send("H", [(11, "D0"), (55, "ACME"), (54, "1")])
+        assert a.recv_type(b"8").get(58) == b"unknown order", "forgotten: beyond the newest 2"
+        a.send("H", [(11, "D3"), (55, "ACME"), (54, "1")])
+        assert a.recv_type(b"8").get(39) == b"4", "kept: among the newest 2"
+        a.send("H", [(11, "LIVE"), (55, "ACME"), (54, "1")])
+        assert a.recv_type(b"8").get(39) == b"0", "a live order is never forgotten"
+        a.order("D3", "1", 1, "11.00")
+        assert a.recv_type(b"8").get(103) == b"6", "a kept ClOrdID is still a duplicate"
+        a.close()
+    finally:
+        running.stop()
+    # The log keeps the same window across a restart (compacted on load).
+    log = OrderLog(tmp_path / "orders.log", keep_done=2)
+    kept = {s.cl_ord_id for s in log.states.values()}
+    log.close()
+    assert "LIVE" in kept and "D0" not in kept and "D1" not in kept and len(kept) == 3
+
+
+def test_order_states_evict_the_oldest_done_orders() -> None:
+    states = OrderStates(max_done=2)
+    for i in range(4):
+        states.add(OrderState(i, "S", f"C{i}", "ACME", "buy", "acc", 1, done=True))
+    assert [f[1] for f in states.forgotten] == ["C0", "C1"]
+    assert states.get(0) is None and states.get(3) is not None and len(states) == 2
+    with pytest.raises(ValueError, match="max_done"):
+        OrderStates(max_done=-1)

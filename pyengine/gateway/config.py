@@ -172,7 +172,11 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
             max_message_size=_i(v["fix.max_message_size"]),
         ),
         http=HttpConfig(host=_s(v["http.host"]), port=_i(v["http.port"])),
-        journal=JournalConfig(data_dir=Path(_s(v["journal.data_dir"])), fsync=_s(v["journal.fsync"])),
+        journal=JournalConfig(
+            data_dir=Path(_s(v["journal.data_dir"])),
+            fsync=_s(v["journal.fsync"]),
+            done_orders_kept=_i(v["journal.done_orders_kept"]),
+        ),
         jwt=JwtConfig(jwks_url=_os(v["jwt.jwks_url"]), issuer=_os(v["jwt.issuer"]), audience=_os(v["jwt.audience"])),
         integrations=IntegrationsConfig(
             kafka_bootstrap=_os(v["kafka.bootstrap_servers"]),

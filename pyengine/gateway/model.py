@@ -144,6 +144,7 @@ class HttpConfig:
 class JournalConfig:
     data_dir: Path = Path("./data")
     fsync: str = "batch"
+    done_orders_kept: int = 1_000_000
 
 
 @dataclass(frozen=True)

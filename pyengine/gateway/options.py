@@ -174,6 +174,15 @@ OPTIONS: Final[tuple[Option, ...]] = (
         _check_fsync,
     ),
     _opt(
+        "journal.done_orders_kept",
+        "PYENGINE_DONE_ORDERS_KEPT",
+        "--done-orders-kept",
+        int,
+        1_000_000,
+        "finished orders remembered for OrderStatusRequest and duplicate-ClOrdID checks (oldest forgotten first)",
+        _range(0, 1_000_000_000, "done orders kept"),
+    ),
+    _opt(
         "jwt.jwks_url",
         "PYENGINE_JWKS_URL",
         "--jwks-url",

@@ -57,9 +57,10 @@ def _state_line(s: OrderState) -> str:
 class OrderLog:
     """Append-only order-state log at ``path``; :attr:`states` and :attr:`aliases` hold what was loaded."""
 
-    def __init__(self, path: Path, *, fsync_every_flush: bool = False) -> None:
+    def __init__(self, path: Path, *, fsync_every_flush: bool = False, keep_done: int | None = None) -> None:
         self.path = path
         self.fsync_every_flush = fsync_every_flush
+        self.keep_done = keep_done  # compaction keeps every live order and the newest keep_done done ones
         self.states: dict[int, OrderState] = {}
         self.aliases: list[tuple[str, str, int]] = []
         self._load()
@@ -121,6 +122,11 @@ class OrderLog:
 
     def _compact(self) -> None:
         tmp = self.path.with_suffix(".tmp")
+        if self.keep_done is not None:
+            done = [oid for oid, s in self.states.items() if s.done]
+            for oid in done[: max(0, len(done) - self.keep_done)]:
+                del self.states[oid]
+            self.aliases = [a for a in self.aliases if a[2] in self.states]
         with open(tmp, "w", encoding="utf-8", newline="\n") as f:
             for s in self.states.values():
                 f.write(_state_line(s))

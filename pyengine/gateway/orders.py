@@ -78,7 +78,7 @@ class OrderRouter:
         # Internal order ids are unique across restarts: start from the clock in microseconds.
         self._next_order_id = first_order_id if first_order_id is not None else time.time_ns() // 1000
         self._next_exec = 0
-        self.orders = OrderStates()
+        self.orders = OrderStates(config.journal.done_orders_kept)
         self._sessions: dict[str, _SessionOrders] = {}
         self.orders_received = 0
         self.events = 0
@@ -115,6 +115,7 @@ class OrderRouter:
                     self.risk.opened(o.account)
         log.states.clear()  # the router holds them now (done ones compacted); don't keep a second copy
         log.aliases.clear()
+        self._retire()
         last = self.orders.max_order_id()
         if last is not None:
             self._next_order_id = max(self._next_order_id, last + 1)
@@ -135,8 +136,19 @@ class OrderRouter:
     def handle(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
         """One application message delivered by ``session`` (logged on as ``user``)."""
         out = self._handle(session, user, msg)
-        self.orders.retire()
+        self._retire()
         return out
+
+    def _retire(self) -> None:
+        """Compact the orders that finished; drop the ClOrdIDs of those forgotten for good."""
+        orders = self.orders
+        orders.retire()
+        if orders.forgotten:
+            for session, cl_ord_id, order_id in orders.forgotten:
+                names = self._sessions.get(session)
+                if names is not None and names.by_cl_ord_id.get(cl_ord_id) == order_id:
+                    del names.by_cl_ord_id[cl_ord_id]
+            orders.forgotten.clear()
 
     def _handle(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
         t = msg.msg_type
@@ -622,7 +634,7 @@ class OrderRouter:
         self.risk.kill_switch.set(account, True)
         events = self.engine.mass_cancel(account)
         out = self._events(events)
-        self.orders.retire()
+        self._retire()
         return sum(1 for ev in events if ev.kind == "cancelled"), out
 
     def enable(self, account: str) -> None:
@@ -639,7 +651,7 @@ class OrderRouter:
         for order_id in sorted(orders.live):  # sorted: the journal order must not depend on set iteration
             state = self.orders.live[order_id]
             out.extend(self._events(self.engine.cancel(state.symbol, order_id)))
-        self.orders.retire()
+        self._retire()
         return out
 
     def sessions_with_live_orders(self) -> list[str]:

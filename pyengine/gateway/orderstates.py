@@ -5,6 +5,9 @@ never changes again. Keeping it as an ``OrderState`` object would keep one garba
 order ever seen, and a full collection walks all of them: at tens of thousands of orders a second that grew
 into pauses of tens of milliseconds. A done order is therefore kept as a tuple of strings and ints, which
 the collector stops tracking after its first pass, and rebuilt as an ``OrderState`` when it is asked for.
+
+At most ``max_done`` done orders are kept (the configuration's ``done_orders_kept``), the oldest forgotten
+first, so memory stays bounded however long the gateway runs.
 """
 
 from __future__ import annotations
@@ -19,10 +22,14 @@ _Done = tuple[str, str, str, str, str, int, int, int, str]
 
 
 class OrderStates:
-    def __init__(self) -> None:
+    def __init__(self, max_done: int = 1_000_000) -> None:
+        if max_done < 0:
+            raise ValueError(f"max_done must be >= 0, got {max_done}")
+        self.max_done = max_done
         self.live: dict[int, OrderState] = {}
         self._done: dict[int, _Done] = {}
         self._finished: list[OrderState] = []
+        self.forgotten: list[tuple[str, str, int]] = []  # (session, cl_ord_id, order_id) evicted, for the caller
 
     def __len__(self) -> int:
         return len(self.live) + len(self._done)
@@ -33,6 +40,7 @@ class OrderStates:
     def add(self, state: OrderState) -> None:
         if state.done:
             self._done[state.order_id] = _compact(state)
+            self._evict()
         else:
             self.live[state.order_id] = state
 
@@ -54,6 +62,15 @@ class OrderStates:
             if state.done and self.live.pop(state.order_id, None) is state:
                 self._done[state.order_id] = _compact(state)
         self._finished.clear()
+        self._evict()
+
+    def _evict(self) -> None:
+        """Forget the oldest done orders beyond ``max_done`` (dicts keep insertion order: oldest first)."""
+        done = self._done
+        while len(done) > self.max_done:
+            order_id = next(iter(done))
+            session, cl_ord_id = done.pop(order_id)[:2]
+            self.forgotten.append((session, cl_ord_id, order_id))
 
     def max_order_id(self) -> int | None:
         ids = [max(d) for d in (self.live, self._done) if d]

@@ -58,6 +58,7 @@ class Outbox:
         self._inflight: tuple[JournalSync, Batch] | None = None
         self._syncer: JournalSyncer | None = None
         self.failed = False
+        self.closed = False  # after close(): the engine's journal is gone, nothing more is written
         self.syncs = 0
 
     def write(self, writer: asyncio.WriteTransport, data: bytes) -> None:
@@ -82,7 +83,7 @@ class Outbox:
 
     def flush(self) -> None:
         """End of an event-loop iteration: start (or join) a group commit, or write straight away."""
-        if self.failed:
+        if self.failed or self.closed:
             self._ready.clear()
             return
         batch = self._take()
@@ -100,7 +101,7 @@ class Outbox:
 
     def flush_now(self) -> None:
         """Commit on this thread and write everything queued (shutdown, disconnects, the kill switch)."""
-        if self.failed:
+        if self.failed or self.closed:
             self._ready.clear()
             return
         batch = self._take()
@@ -114,6 +115,9 @@ class Outbox:
         _send(inflight + waiting + batch)
 
     def close(self) -> None:
+        """Stop the sync thread; call after the last flush_now, before the engine's journal closes."""
+        self.closed = True
+        self._ready.clear()
         if self._syncer is not None:
             with contextlib.suppress(RuntimeError):  # the loop is already closed
                 asyncio.get_running_loop().remove_reader(self._syncer.fileno())

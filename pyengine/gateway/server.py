@@ -144,7 +144,11 @@ class Gateway:
                 )
         eng.commit()
         self.engine = eng
-        self.order_log = OrderLog(self.data_dir / "orders.log", fsync_every_flush=self.config.journal.fsync == "always")
+        self.order_log = OrderLog(
+            self.data_dir / "orders.log",
+            fsync_every_flush=self.config.journal.fsync == "always",
+            keep_done=self.config.journal.done_orders_kept,
+        )
         self.router = OrderRouter(
             eng,
             self.config,
