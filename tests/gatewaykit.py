@@ -150,6 +150,12 @@ def with_checksum(raw: bytes, value: bytes) -> bytes:
     return raw[:cut] + value + b"\x01"
 
 
+def wrong_checksum(raw: bytes) -> bytes:
+    """A well-formed CheckSum (10) value that is not ``raw``'s: fixed values are right 1 time in 256."""
+    right = int(raw[raw.rindex(b"\x0110=") + 4 : -1])
+    return b"%03d" % ((right + 1) % 256)
+
+
 def with_body_length(raw: bytes, value: bytes) -> bytes:
     """``raw`` with BodyLength (9) replaced by ``value`` and a correct CheckSum for the result."""
     start = raw.index(b"\x019=") + 3

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import simplefix  # type: ignore[import-untyped]
-from gatewaykit import RunningGateway, fix_message, ts, with_checksum
+from gatewaykit import RunningGateway, fix_message, ts, with_checksum, wrong_checksum
 
 from pyengine.gateway.server import Gateway
 
@@ -165,7 +165,8 @@ async def bad_session(conn: Conn, kind: str, go: asyncio.Event) -> str:
     elif kind == "oversize":
         await conn.send_and_expect_close(conn.build("1", [(112, "x" * 70_000)]))
     elif kind == "checksum":
-        bad = with_checksum(order(conn, f"{conn.comp_id}-bad", "1", 1, "1000.00", "BTC-USD"), b"000")
+        good = order(conn, f"{conn.comp_id}-bad", "1", 1, "1000.00", "BTC-USD")
+        bad = with_checksum(good, wrong_checksum(good))
         await conn.send(bad)  # dropped: no answer, MsgSeqNum not consumed
         conn.seq -= 1
         await conn.send(conn.build("1", [(112, "after-checksum")]))

@@ -27,6 +27,7 @@ from gatewaykit import (
     ts,
     with_body_length,
     with_checksum,
+    wrong_checksum,
 )
 
 from pyengine.gateway.server import Gateway
@@ -65,11 +66,11 @@ def expect_ack(c: WireClient, cl: str) -> simplefix.FixMessage:
 # --- garbled: dropped, no Reject, MsgSeqNum not consumed ----------------------------------------------
 
 
-@pytest.mark.parametrize("checksum", [b"000", b"ABC", b"1"], ids=["wrong", "letters", "short"])
+@pytest.mark.parametrize("checksum", [b"wrong", b"ABC", b"1"], ids=["wrong", "letters", "short"])
 def test_bad_checksum_is_dropped_without_consuming_seq(gateway: Gateway, checksum: bytes) -> None:
     c = session(gateway, f"W_CK_{checksum.decode()}")
     good = c.build("D", nos("CK1"))  # seq 2
-    bad = with_checksum(good, checksum)
+    bad = with_checksum(good, wrong_checksum(good) if checksum == b"wrong" else checksum)
     assert bad != good
     c.send_raw(bad)
     c.seq = 2

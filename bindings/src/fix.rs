@@ -208,6 +208,20 @@ impl FixMessage {
         }
     }
 
+    /// `get(tag)` for each of `tags` in one call (a NewOrderSingle needs a
+    /// dozen), as a tuple.
+    fn get_many<'py>(
+        &self,
+        py: Python<'py>,
+        tags: Vec<u32>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+        let values = tags
+            .iter()
+            .map(|&tag| self.get(tag))
+            .collect::<PyResult<Vec<_>>>()?;
+        pyo3::types::PyTuple::new(py, values)
+    }
+
     /// The first value of `tag` as an integer, or None if absent; ValueError if malformed.
     fn get_int(&self, tag: u32) -> PyResult<Option<i64>> {
         match self.inner.get_i64(tag) {

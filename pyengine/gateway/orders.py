@@ -41,6 +41,9 @@ TIFS: Final = {"0": "gtc", "1": "gtc", "3": "ioc", "4": "fok"}
 STP_TAG: Final = 7928
 STP_MODES: Final = {"N": "cancel_newest", "O": "cancel_oldest", "B": "cancel_both", "D": "decrement"}
 SIDES: Final = {"1": "buy", "2": "sell"}
+#: The string fields of a NewOrderSingle, fetched in one call: ClOrdID, Symbol, Side, Account, OrdType,
+#: TimeInForce, ExecInst, SelfTradePreventionMode.
+_NOS_TAGS: Final = (11, 55, 54, 1, 40, 59, 18, STP_TAG)
 _FIX_SIDE: Final = {"buy": "1", "sell": "2"}
 
 
@@ -169,39 +172,38 @@ class OrderRouter:
 
     def _new_order(self, session: str, user: User, msg: FixMessage) -> list[Outbound]:
         orders = self._orders_of(session)
-        cl_ord_id = msg.get(11)
+        cl_ord_id, symbol, side_code, account, ord_type_code, tif_code, exec_inst, stp_code = msg.get_many(_NOS_TAGS)
         if not cl_ord_id:
             return [self._business_reject(session, msg, 5, "ClOrdID(11) missing")]
         if not cl_ord_id.isprintable() or "\t" in cl_ord_id:
             return [self._business_reject(session, msg, 0, "ClOrdID(11) must be printable characters")]
-        symbol = msg.get(55) or ""
+        symbol = symbol or ""
         inst = self.instruments.get(symbol)
         if inst is None:
             return [self._business_reject(session, msg, 2, f"unknown Symbol(55) {symbol!r}", ref_id=cl_ord_id)]
-        side_code = msg.get(54) or ""
+        side_code = side_code or ""
         try:
             if cl_ord_id in orders.by_cl_ord_id:
                 raise _Reject(f"duplicate ClOrdID {cl_ord_id}", 6)
             side = SIDES.get(side_code)
             if side is None:
                 raise _Reject(f"unsupported Side(54) {side_code!r}")
-            account = msg.get(1) or (user.accounts[0] if user.accounts else "")
+            account = account or (user.accounts[0] if user.accounts else "")
             if account not in user.accounts:
                 raise _Reject(f"account {account!r} is not one of user {user.username}'s accounts")
             qty = _get_int(msg, 38, "OrderQty")
             if qty is None or qty <= 0:
                 raise _Reject("OrderQty(38) missing or not positive", 13)
-            ord_type = ORD_TYPES.get(msg.get(40) or "")
+            ord_type = ORD_TYPES.get(ord_type_code or "")
             if ord_type is None:
-                raise _Reject(f"unsupported OrdType(40) {msg.get(40)!r}")
-            tif = TIFS.get(msg.get(59) or "0")
+                raise _Reject(f"unsupported OrdType(40) {ord_type_code!r}")
+            tif = TIFS.get(tif_code or "0")
             if tif is None:
-                raise _Reject(f"unsupported TimeInForce(59) {msg.get(59)!r}")
-            post_only = "6" in (msg.get(18) or "").split()
+                raise _Reject(f"unsupported TimeInForce(59) {tif_code!r}")
+            post_only = exec_inst is not None and "6" in exec_inst.split()
             display_qty = _get_int(msg, 111, "MaxFloor")
             price = _price(inst, msg, 44, "Price")
             stop_px = _price(inst, msg, 99, "StopPx")
-            stp_code = msg.get(STP_TAG)
             stp = STP_MODES.get(stp_code or "", "none")
             if stp_code is not None and stp_code not in STP_MODES:
                 raise _Reject(f"unsupported SelfTradePreventionMode({STP_TAG}) {stp_code!r} (N, O, B or D)")

@@ -322,21 +322,23 @@ class FixSession:
         seq = msg.seq_num
         if seq is None:  # the codec requires MsgSeqNum; kept for safety
             return [self._disconnect("message without MsgSeqNum")]
+        t = msg.msg_type
         if self.state == SessionState.AWAIT_LOGON:
-            if msg.msg_type != "A":
-                return [self._disconnect(f"first message is not a Logon (35={msg.msg_type})")]
+            if t != "A":
+                return [self._disconnect(f"first message is not a Logon (35={t})")]
             return self._on_logon(msg, seq)
-        if msg.msg_type == "4" and msg.get(123) != "Y":
+        if t == "4" and msg.get(123) != "Y":
             return self._on_sequence_reset(msg, seq)
         expected = self.store.next_in
-        if seq == expected and msg.poss_dup and msg.get(122) is None:
+        poss_dup = msg.poss_dup
+        if seq == expected and poss_dup and msg.get(122) is None:
             # OrigSendingTime is conditionally required with PossDupFlag=Y; the message counts as received
             self.store.set_next_in(seq + 1)
             text = "OrigSendingTime(122) is required when PossDupFlag(43)=Y"
-            return [self._reject(seq, 1, text, 122, msg.msg_type), *self._drain_queue()]
+            return [self._reject(seq, 1, text, 122, t), *self._drain_queue()]
         if seq > expected:
             actions: list[Action] = []
-            if msg.msg_type == "2":  # answered at once, so both sides never wait for each other
+            if t == "2":  # answered at once, so both sides never wait for each other
                 actions.extend(self._on_resend_request(msg, seq))
                 self._queue[seq] = None
             else:
@@ -344,10 +346,12 @@ class FixSession:
             actions.extend(self._request_resend(seq))
             return actions
         if seq < expected:
-            if msg.poss_dup:
+            if poss_dup:
                 return []
             return self._logout_and_disconnect(f"MsgSeqNum too low, expecting {expected} but received {seq}")
         self.store.set_next_in(seq + 1)
+        if t not in ADMIN_MSG_TYPES and not self._queue and not self._resend_until:
+            return [Deliver(msg)]  # the common case, without _dispatch and _drain_queue
         actions = self._dispatch(msg, seq)
         if actions and isinstance(actions[-1], Deliver):
             return actions  # the queue behind a gap drains on the next step
