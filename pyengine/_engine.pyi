@@ -107,7 +107,7 @@ class FixFramer:
 
 def encode_fix(
     msg_type: str,
-    fields: list[tuple[int, str | int | bytes]],
+    fields: Sequence[tuple[int, str | int | bytes]],
     *,
     seq: int,
     sender: str,

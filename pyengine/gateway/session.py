@@ -101,6 +101,9 @@ class SessionState:
     DISCONNECTED: Final = "disconnected"
 
 
+_CAN_SEND_APP: Final = frozenset((SessionState.ACTIVE, SessionState.LOGOUT_SENT))
+
+
 def utc_timestamp(ns: int) -> str:
     """A FIX UTCTimestamp with milliseconds: ``YYYYMMDD-HH:MM:SS.sss``."""
     secs, rest = divmod(ns, _NS)
@@ -246,9 +249,18 @@ class FixSession:
         """Encode an application message with the next MsgSeqNum, store it for resends and return it."""
         if msg_type in ADMIN_MSG_TYPES:
             raise ValueError(f"MsgType {msg_type} is administrative; the session sends those itself")
-        if self.state not in (SessionState.ACTIVE, SessionState.LOGOUT_SENT):
+        if self.state not in _CAN_SEND_APP:
             raise RuntimeError(f"session is {self.state}, not logged on")
-        return self._send(msg_type, list(fields), app=True).data
+        # _send without its Send wrapper: two reports per order come through here
+        now = self.now_ns()
+        store = self.store
+        seq = store.next_out
+        raw = encode_fix(
+            msg_type, fields, seq=seq, sender=self.sender_comp_id, target=self.target_comp_id, sending_time_ns=now
+        )
+        store.store_outbound(seq, raw)
+        self._last_sent = now
+        return raw
 
     def logout(self, text: str = "") -> list[Action]:
         """Start the Logout handshake; the session disconnects when the answer arrives (or on timeout)."""
