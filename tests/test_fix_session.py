@@ -573,6 +573,22 @@ def test_seqstore_buffered_batches_keep_record_order_and_tear_whole(tmp_path: Pa
         assert st.next_out == 4 and st.seqs(1, 9) == [1, 2] and st.get(4) is None
 
 
+def test_seqstore_tells_once_when_it_has_records_to_flush(tmp_path: Path) -> None:
+    told: list[SeqStore] = []
+    with SeqStore(tmp_path, buffered=True, on_dirty=told.append) as st:
+        st.store_outbound(1, b"a")
+        st.store_outbound(2, b"b")
+        st.set_next_in(7)
+        assert told == [st], "once per flush, however many records"
+        st.flush()
+        st.flush()
+        assert told == [st]
+        st.set_next_out(9)
+        assert told == [st, st]
+    with SeqStore(tmp_path) as st:
+        assert (st.next_in, st.next_out) == (7, 9)
+
+
 def test_poss_dup_without_orig_sending_time_is_rejected(store: SeqStore, clock: Clock) -> None:
     s, c = logged_on(store, clock)  # next_in 2
     [rej] = sent(s.on_bytes(c.wire("D", NOS, seq=2, header=[(43, "Y")])), c)

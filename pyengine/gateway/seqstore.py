@@ -32,6 +32,7 @@ import os
 import struct
 import zlib
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["SeqStore"]
@@ -48,11 +49,20 @@ _LEN_MASK = (1 << _LEN_BITS) - 1
 class SeqStore:
     """Sequence numbers and outbound messages of one FIX session, persisted in ``directory``."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, fsync: bool = False, buffered: bool = False) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        fsync: bool = False,
+        buffered: bool = False,
+        on_dirty: Callable[[SeqStore], object] | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.fsync = fsync
         self.buffered = buffered
         self.dirty = False
+        # Called when buffered records start waiting for flush(): the gateway flushes only stores it was told of.
+        self.on_dirty = on_dirty
         self._in_pending = False
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / LOG_NAME
@@ -141,7 +151,7 @@ class SeqStore:
             self._next_in = seq
             if self.buffered:  # one I record per flush carries the latest value
                 self._in_pending = True
-                self.dirty = True
+                self._mark_dirty()
             else:
                 self._append(b"I", _U64.pack(seq))
 
@@ -161,7 +171,7 @@ class SeqStore:
         self._next_out = seq + 1
         if self.buffered:  # one M record per flush, not one O record (and CRC) per message
             self._batch.append((seq, raw))
-            self.dirty = True
+            self._mark_dirty()
             return
         head = _HEAD.pack(b"O", _U64.size + len(raw)) + _U64.pack(seq)
         write = self._file.write
@@ -171,7 +181,7 @@ class SeqStore:
         self._index(seq, self._end + len(head), len(raw))
         self._end += len(head) + len(raw) + _CRC.size
         if self.buffered:
-            self.dirty = True
+            self._mark_dirty()
         else:
             self._sync_file()
 
@@ -232,6 +242,12 @@ class SeqStore:
 
     # --- internals --------------------------------------------------------------------------------
 
+    def _mark_dirty(self) -> None:
+        if not self.dirty:
+            self.dirty = True
+            if self.on_dirty is not None:
+                self.on_dirty(self)
+
     def _write_batch(self) -> None:
         batch, self._batch = self._batch, []
         head_of_payload = _U64.pack(len(batch)) + b"".join([_ENTRY.pack(seq, len(raw)) for seq, raw in batch])
@@ -255,7 +271,7 @@ class SeqStore:
         self._file.write(record + _CRC.pack(zlib.crc32(record)))
         self._end += len(record) + _CRC.size
         if self.buffered:
-            self.dirty = True
+            self._mark_dirty()
         else:
             self._sync_file()
 

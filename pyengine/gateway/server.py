@@ -115,6 +115,7 @@ class Gateway:
         self.order_log: OrderLog | None = None
         self._all: set[_Connection] = set()
         self.outbox: Outbox | None = None
+        self._dirty_stores: set[SeqStore] = set()
         self.failed = asyncio.Event()  # set when the journal can no longer be trusted: the process must stop
         self._flush_scheduled = False
         self._timer: asyncio.Task[None] | None = None
@@ -246,11 +247,12 @@ class Gateway:
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush_stores(self) -> None:
-        for conn in self._conns.values():  # session stores reach the OS before any byte reaches a client
-            if conn.session is not None and conn.session.store.dirty:
-                conn.session.store.flush()
-        for store in self._offline.values():
-            store.flush()
+        """Session stores reach the OS before any byte reaches a client; only those written to are visited."""
+        if self._dirty_stores:
+            stores = list(self._dirty_stores)
+            self._dirty_stores.clear()  # cleared in place: every store holds this set's add() as on_dirty
+            for store in stores:
+                store.flush()
 
     def _flush(self) -> None:
         """End of an event-loop iteration: the group commit (see :mod:`pyengine.gateway.outbox`)."""
@@ -412,10 +414,16 @@ class Gateway:
             return  # an order adopted from the journal without a session (see OrderRouter._restore)
         store = self._offline.get(key)
         if store is None:
-            store = self._offline[key] = SeqStore(
-                self._session_dir(key), fsync=self.config.journal.fsync == "always", buffered=True
-            )
+            store = self._offline[key] = self._new_store(key)
         store_for_resend(store, SENDER_COMP_ID, key, msg_type, fields)
+
+    def _new_store(self, key: str) -> SeqStore:
+        return SeqStore(
+            self._session_dir(key),
+            fsync=self.config.journal.fsync == "always",
+            buffered=True,
+            on_dirty=self._dirty_stores.add,
+        )
 
     def _session_dir(self, key: str) -> Path:
         return self.data_dir / "sessions" / key
@@ -437,7 +445,7 @@ class Gateway:
             raise _Refused(f"SenderCompID {key!r} is already connected")
         store = self._offline.pop(key, None)
         if store is None:
-            store = SeqStore(self._session_dir(key), fsync=self.config.journal.fsync == "always", buffered=True)
+            store = self._new_store(key)
         conn.key = key
         conn.session = FixSession(
             SENDER_COMP_ID,
