@@ -84,6 +84,9 @@ class OrderLog:
                 os.fsync(self._file.fileno())
             self._dirty = False
 
+    def fileno(self) -> int:
+        return self._file.fileno()
+
     def sync(self) -> None:
         self._file.flush()
         os.fsync(self._file.fileno())

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import re
 import signal
 import time
@@ -116,6 +117,7 @@ class Gateway:
         self._all: set[_Connection] = set()
         self.outbox: Outbox | None = None
         self._dirty_stores: set[SeqStore] = set()
+        self._order_log_syncing = False
         self.failed = asyncio.Event()  # set when the journal can no longer be trusted: the process must stop
         self._flush_scheduled = False
         self._timer: asyncio.Task[None] | None = None
@@ -483,9 +485,20 @@ class Gateway:
             for conn in list(self._all):
                 if conn.session is not None and not self._apply(conn, conn.session.on_timer()):
                     self._close(conn)
-            if self.order_log is not None and self.config.journal.fsync == "batch":
-                self.order_log.sync()  # bounds what a power loss can take from the ClOrdID map to ~1 s
+            if self.order_log is not None and self.config.journal.fsync == "batch" and not self._order_log_syncing:
+                # Bounds what a power loss can take from the ClOrdID map to ~1 s; fsync in a worker thread
+                # (it releases the GIL) so the loop does not stall on the disk.
+                self.order_log.flush()
+                self._order_log_syncing = True
+                fd = self.order_log.fileno()
+                done = asyncio.get_running_loop().run_in_executor(None, os.fsync, fd)
+                done.add_done_callback(self._order_log_synced)
             self._refresh_keys()
+
+    def _order_log_synced(self, done: asyncio.Future[None]) -> None:
+        self._order_log_syncing = False
+        if not done.cancelled() and done.exception() is not None:
+            _log.error("fsync of %s failed: %s", self.data_dir / "orders.log", done.exception())
 
     # --- HTTP -------------------------------------------------------------------------------------
 
