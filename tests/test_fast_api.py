@@ -235,3 +235,11 @@ def test_fast_api_is_journaled(tmp_path: Any) -> None:
     again = Engine.open(tmp_path / "j")
     assert again.state_hash() == h
     again.close()
+
+
+def test_docs_example_runs() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "fast-api.md").read_text()
+    first = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(first, "docs/fast-api.md", "exec"), {})
