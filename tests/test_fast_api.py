@@ -206,6 +206,31 @@ def test_submit_batch_bad_out(out: Any, error: type[Exception], text: str) -> No
     assert eng.state_hash() == before
 
 
+def test_submit_batch_out_overlapping_commands() -> None:
+    w = wl.generate("ec_single", seed=1, size=100)
+    raw = np.zeros(len(w.commands) * 64 // 80 + 80, dtype=EVENT_DTYPE)
+    cmds = raw.view(np.uint8)[: len(w.commands) * 64].view(pyengine.COMMAND_DTYPE)
+    cmds[:] = w.commands
+    eng = w.engine()
+    before = eng.state_hash()
+    with pytest.raises(ValueError, match="share memory"):
+        eng.submit_batch(cmds, out=raw)
+    assert eng.state_hash() == before
+
+
+def test_submit_batch_out_malformed_record_is_rejected_like_without_out() -> None:
+    w = wl.generate("ec_single", seed=1, size=200)
+    cmds = w.commands.copy()
+    cmds[5]["op"] = 250
+    cmds[9]["side"] = 7
+    want = w.engine().submit_batch(cmds)
+    out = np.zeros(len(want) + 5, dtype=EVENT_DTYPE)
+    got = w.engine().submit_batch(cmds, out=out)
+    assert (got == want).all() and np.shares_memory(got, out)
+    invalid = next(code for code, name in pyengine._records.REASONS.items() if name == "invalid_command")
+    assert (want["reason"] == invalid).sum() == 2
+
+
 def test_submit_batch_out_read_only() -> None:
     w = wl.generate("ec_single", seed=1, size=100)
     out = np.zeros(1000, dtype=EVENT_DTYPE)

@@ -128,6 +128,14 @@ pub fn submit_batch<'py>(
     let mut target = out.map(|o| out_buffer(&records, o)).transpose()?;
     let buffer = command_buffer(&records, commands)?;
     let bytes = buffer.bytes();
+    if let Some(dest) = target.as_mut() {
+        let (c, d) = (bytes.as_ptr_range(), dest.bytes_mut().as_ptr_range());
+        if !bytes.is_empty() && c.start < d.end && d.start < c.end {
+            return Err(PyValueError::new_err(
+                "out must not share memory with commands",
+            ));
+        }
+    }
     let journaled = journal.writer()?.is_some();
     if let (Some(dest), false) = (target.as_mut(), journaled) {
         if let Some(n) = process_into(engine, bytes, dest.bytes_mut())? {
