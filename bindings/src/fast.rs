@@ -25,7 +25,7 @@ use crate::event::PyEvent;
 /// `in`, `index`, `count`, equality with another `Events` or a list of
 /// `Event`). The events are kept in their compact native form; each `Event`
 /// object is built when it is accessed.
-#[pyclass(name = "Events", module = "pyengine", frozen, sequence)]
+#[pyclass(name = "Events", module = "pyengine", frozen, sequence, freelist = 64)]
 pub struct Events {
     evs: Stored,
     /// The engine whose instrument and account names the events refer to.
