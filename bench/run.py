@@ -50,7 +50,7 @@ from progress import Progress
 
 import pyengine
 from pyengine import workloads as wl
-from pyengine.batch import to_calls
+from pyengine.batch import bind_calls, to_calls, to_fast_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -119,23 +119,41 @@ BoundCall = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 def bind(eng: pyengine.Engine, calls: Iterable[Call]) -> list[BoundCall]:
-    """``[(eng.submit, args, kwargs), ...]``: the per-call API calls bound to ``eng``."""
+    """``[(eng.submit, args, kwargs), ...]``: the keyword per-call API calls bound to ``eng``."""
     methods = {name: getattr(eng, name) for name in ("submit", "cancel", "amend", "mass_cancel")}
     return [(methods[m], a, k) for m, a, k in calls]
 
 
-def time_batch(base: pyengine.Engine, commands: Any) -> tuple[float, int]:
-    """One batch replay on a clone of ``base``: (seconds, events)."""
+def batch_buffer(base: pyengine.Engine, commands: Any) -> np.ndarray[Any, np.dtype[np.void]]:
+    """The event array the batch runs write into: sized by one untimed replay, written once."""
+    n = len(base.clone().submit_batch(commands))
+    out = np.empty(n + 1024, dtype=pyengine.EVENT_DTYPE)
+    out.view(np.uint8)[:] = 0  # touch every page now, as a reused buffer would be
+    return out
+
+
+def time_batch(base: pyengine.Engine, commands: Any, out: Any) -> tuple[float, int]:
+    """One batch replay on a clone of ``base``, events into ``out``: (seconds, events)."""
     eng = base.clone()
     gc.collect()
     t0 = time.perf_counter()
-    events = eng.submit_batch(commands)
+    events = eng.submit_batch(commands, out=out)
     secs = time.perf_counter() - t0
     return secs, len(events)
 
 
 def time_per_call(base: pyengine.Engine, calls: list[Call]) -> float:
-    """One per-call replay on a clone of ``base``; only the loop is timed. Returns seconds."""
+    """One fast per-call replay on a clone of ``base``; only the loop is timed. Returns seconds."""
+    bound = bind_calls(base.clone(), calls)
+    gc.collect()
+    t0 = time.perf_counter()
+    for fn, args in bound:
+        fn(*args)
+    return time.perf_counter() - t0
+
+
+def time_keyword_calls(base: pyengine.Engine, calls: list[Call]) -> float:
+    """One replay through the keyword per-call API (``submit(...)``, for information). Returns seconds."""
     bound = bind(base.clone(), calls)
     gc.collect()
     t0 = time.perf_counter()
@@ -145,15 +163,15 @@ def time_per_call(base: pyengine.Engine, calls: list[Call]) -> float:
 
 
 def per_call_latency(base: pyengine.Engine, calls: list[Call]) -> tuple[list[int], int]:
-    """One per-call replay with ``perf_counter_ns`` around each call: (samples ns, events)."""
-    bound = bind(base.clone(), calls)
+    """One fast per-call replay with ``perf_counter_ns`` around each call: (samples ns, events)."""
+    bound = bind_calls(base.clone(), calls)
     now = time.perf_counter_ns
     samples = [0] * len(bound)
     n_events = 0
     gc.collect()
-    for i, (fn, args, kwargs) in enumerate(bound):
+    for i, (fn, args) in enumerate(bound):
         t0 = now()
-        evs = fn(*args, **kwargs)
+        evs = fn(*args)
         t1 = now()
         samples[i] = t1 - t0
         n_events += len(evs)
@@ -171,23 +189,28 @@ def measure_workload(name: str, size: int, seed: int) -> dict[str, Any]:
     prefill_s = time.perf_counter() - t
     n = len(w.commands)
     t = time.perf_counter()
-    calls = to_calls(base, w.commands)
+    calls = to_fast_calls(base, w.commands)
     to_calls_s = time.perf_counter() - t
+    keyword_calls = to_calls(base, w.commands)
+    out = batch_buffer(base, w.commands)
     log(
         f"python: {name} size {size:,}: {len(w.prefill):,} prefill, {n:,} commands "
         f"(generate {gen_s:.2f} s, prefill {prefill_s:.2f} s, to_calls {to_calls_s:.2f} s)"
     )
     batch_runs: list[float] = []
     call_runs: list[float] = []
+    keyword_runs: list[float] = []
     batch_events = 0
-    for run in range(RUNS):  # interleaved, so that drift affects both APIs alike
-        secs, batch_events = time_batch(base, w.commands)
+    for run in range(RUNS):  # interleaved, so that drift affects the APIs alike
+        secs, batch_events = time_batch(base, w.commands, out)
         batch_runs.append(n / secs)
         call_runs.append(n / time_per_call(base, calls))
+        keyword_runs.append(n / time_keyword_calls(base, keyword_calls))
         log(
             f"python: {name} run {run + 1}/{RUNS}: batch {fmt_rate(batch_runs[-1])}/s, "
-            f"per-call {fmt_rate(call_runs[-1])}/s"
+            f"per-call {fmt_rate(call_runs[-1])}/s, keyword per-call {fmt_rate(keyword_runs[-1])}/s"
         )
+    del out, keyword_calls
     samples, call_events = per_call_latency(base, calls)
     latency = summarize(samples)
     log(
@@ -210,6 +233,8 @@ def measure_workload(name: str, size: int, seed: int) -> dict[str, Any]:
         "batch_runs_ops": [round(x) for x in batch_runs],
         "per_call_ops": float(np.median(call_runs)),
         "per_call_runs_ops": [round(x) for x in call_runs],
+        "keyword_call_ops": float(np.median(keyword_runs)),
+        "keyword_call_runs_ops": [round(x) for x in keyword_runs],
         "per_call_latency": latency,
         "live_orders_after_prefill": base.live_orders,
         "memory_bytes_after_prefill": base.memory_bytes,
@@ -430,10 +455,15 @@ def render(report: dict[str, Any]) -> str:
     add("## Python API throughput\n")
     add(
         f"Commands/s, median of {RUNS} runs, each on a fresh `Engine.clone()` of the prefilled engine "
-        "(clone, prefill and the per-call translation are not timed). *Per-call*: one `Engine.submit/cancel/"
-        "amend/mass_cancel` call per command from a precomputed list of bound methods and arguments "
-        "(`pyengine.batch.to_calls`); *batch*: one `Engine.submit_batch(commands)` call, events returned as a "
-        "numpy array. The core figure is the Rust run above on the same workload, seed and size.\n"
+        "(clone, prefill and the per-call translation are not timed). *Per-call*: the fast positional API, "
+        "one `Engine.submit_limit/submit_market/cancel_order/amend_price/amend_qty` call per command (integer "
+        "ids and codes) from a precomputed list of bound methods and argument tuples "
+        "(`pyengine.batch.to_fast_calls`), timed as `for fn, args in calls: fn(*args)`, the peers' loop; "
+        "*keyword per-call* (information): the keyword API `Engine.submit/cancel/amend(symbol, ..., ts=...)` "
+        "(`pyengine.batch.to_calls`), `fn(*args, **kwargs)`; *batch*: one `Engine.submit_batch(commands, "
+        "out=events)` call writing into a preallocated event array reused from run to run (allocated and "
+        "written once before timing, as the command array is). The core figure is the Rust run above on the "
+        "same workload, seed and size.\n"
     )
     rows = []
     for r in py["workloads"]:
@@ -445,6 +475,7 @@ def render(report: dict[str, Any]) -> str:
                 f"{r['commands']:,}",
                 fmt_rate(r["per_call_ops"]),
                 " / ".join(fmt_rate(x) for x in r["per_call_runs_ops"]),
+                fmt_rate(r.get("keyword_call_ops")),
                 fmt_rate(r["batch_ops"]),
                 " / ".join(fmt_rate(x) for x in r["batch_runs_ops"]),
                 fmt_ratio(r["batch_ops"], r["per_call_ops"]),
@@ -460,6 +491,7 @@ def render(report: dict[str, Any]) -> str:
                 "commands",
                 "per-call ops/s",
                 "per-call runs",
+                "keyword per-call ops/s",
                 "batch ops/s",
                 "batch runs",
                 "batch / per-call",

@@ -9,8 +9,10 @@ stores it as ``extra_info["commands_per_s_median"]``.
     python -m pytest bench/ --benchmark-only
     python -m pytest bench/ --benchmark-only --benchmark-group-by=param:prepared
 
-``test_peers`` and ``test_ours_beside_peers`` form one group: our two APIs and each peer
-adapter (``bench/peers``) on the same small workload.
+``test_per_call`` is the keyword API (``submit(symbol, ..., ts=...)``), ``test_per_call_fast``
+the fast positional API (``submit_limit``, ``cancel_order``, ...). ``test_peers`` and
+``test_ours_beside_peers`` (our fast per-call API) form one group with each peer adapter
+(``bench/peers``) on the same small workload.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from peers.base import Call, Outcome
 
 from pyengine import Engine
 from pyengine import workloads as wl
-from pyengine.batch import to_calls
+from pyengine.batch import Call as NamedCall
+from pyengine.batch import bind_calls, to_calls, to_fast_calls
+
+_FAST: dict[str, list[NamedCall]] = {}
 
 
 def replay_calls(calls: list[BoundCall]) -> int:
@@ -30,6 +35,14 @@ def replay_calls(calls: list[BoundCall]) -> int:
     n = 0
     for fn, args, kwargs in calls:
         n += len(fn(*args, **kwargs))
+    return n
+
+
+def replay_fast(calls: list[Call]) -> int:
+    """Fast per-call API: ``fn(*args)`` per command (positional ids and codes); returns the number of events."""
+    n = 0
+    for fn, args in calls:
+        n += len(fn(*args))
     return n
 
 
@@ -44,6 +57,20 @@ def test_per_call(benchmark: Any, prepared: Prepared) -> None:
 
     benchmark.group = f"{prepared.workload.name} ({prepared.n_commands:,} commands)"
     events = benchmark.pedantic(replay_calls, setup=setup, rounds=ROUNDS, iterations=1)
+    record_rate(benchmark, prepared.n_commands)
+    assert events == prepared.batch_events
+
+
+def test_per_call_fast(benchmark: Any, prepared: Prepared) -> None:
+    name = prepared.workload.name
+    if name not in _FAST:
+        _FAST[name] = to_fast_calls(prepared.fresh_engine(), prepared.workload.commands)
+
+    def setup() -> tuple[tuple[list[Call]], dict[str, Any]]:
+        return (bind_calls(prepared.fresh_engine(), _FAST[name]),), {}
+
+    benchmark.group = f"{name} ({prepared.n_commands:,} commands)"
+    events = benchmark.pedantic(replay_fast, setup=setup, rounds=ROUNDS, iterations=1)
     record_rate(benchmark, prepared.n_commands)
     assert events == prepared.batch_events
 
@@ -87,13 +114,11 @@ def test_peers(benchmark: Any, peer_case: PeerCase) -> None:
 
 def test_ours_beside_peers(benchmark: Any) -> None:
     w = wl.generate(PEER_WORKLOAD, seed=SEED, size=PEER_SIZE)
-    calls = to_calls(w.engine(), w.commands)
+    calls = to_fast_calls(w.engine(), w.commands)
 
-    def setup() -> tuple[tuple[list[BoundCall]], dict[str, Any]]:
-        eng = w.engine()
-        methods = {name: getattr(eng, name) for name in ("submit", "cancel", "amend", "mass_cancel")}
-        return ([(methods[m], a, k) for m, a, k in calls],), {}
+    def setup() -> tuple[tuple[list[Call]], dict[str, Any]]:
+        return (bind_calls(w.engine(), calls),), {}
 
     benchmark.group = PEER_GROUP
-    benchmark.pedantic(replay_calls, setup=setup, rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(replay_fast, setup=setup, rounds=ROUNDS, iterations=1)
     record_rate(benchmark, len(w.commands))

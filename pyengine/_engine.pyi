@@ -2,8 +2,8 @@
 
 import os
 import pathlib
-from collections.abc import Callable, Sequence
-from typing import Any, Final, final
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final, SupportsIndex, final, overload
 
 import numpy as np
 from typing_extensions import disjoint_base
@@ -15,6 +15,7 @@ __all__ = [
     "Engine",
     "Event",
     "EventRecords",
+    "Events",
     "FixDisconnect",
     "FixFramer",
     "FixGarbled",
@@ -217,6 +218,25 @@ class JournalSyncer:
     def collect(self) -> list[JournalSync]: ...
     def close(self) -> None: ...
 
+@final
+class Events(Sequence[Event]):
+    """The events of one fast per-call command, in order: a read-only sequence of Event.
+
+    Kept in native form; each Event object is built when it is accessed.
+    """
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: SupportsIndex, /) -> Event: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> list[Event]: ...
+    def __iter__(self) -> Iterator[Event]: ...
+    def __contains__(self, item: object, /) -> bool: ...
+    def index(self, value: Any, start: int = 0, stop: int = ..., /) -> int: ...
+    def count(self, value: Any, /) -> int: ...
+    def to_list(self) -> list[Event]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
 @disjoint_base
 class Engine:
     """A multi-instrument price-time-priority matching engine."""
@@ -279,7 +299,27 @@ class Engine:
     def live_orders(self) -> int: ...
     @property
     def memory_bytes(self) -> int: ...
-    def submit_batch(self, commands: Any) -> np.ndarray[Any, np.dtype[np.void]]: ...
+    def submit_batch(
+        self, commands: Any, out: np.ndarray[Any, np.dtype[np.void]] | None = None
+    ) -> np.ndarray[Any, np.dtype[np.void]]: ...
+    def submit_limit(
+        self,
+        instrument: int,
+        order_id: int,
+        account: int,
+        side: int,
+        qty: int,
+        price: int,
+        tif: int,
+        ts: int,
+        /,
+    ) -> Events: ...
+    def submit_market(
+        self, instrument: int, order_id: int, account: int, side: int, qty: int, tif: int, ts: int, /
+    ) -> Events: ...
+    def cancel_order(self, instrument: int, order_id: int, ts: int, /) -> Events: ...
+    def amend_price(self, instrument: int, order_id: int, price: int, ts: int, /) -> Events: ...
+    def amend_qty(self, instrument: int, order_id: int, qty: int, ts: int, /) -> Events: ...
     def clone(self) -> Engine: ...
     @staticmethod
     def open(

@@ -7,7 +7,8 @@ as numeric ids (``Engine.instrument_id``, ``Engine.account_id``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from pyengine._records import (
     TYPES,
 )
 
-__all__ = ["COMMAND_DTYPE", "EVENT_DTYPE", "commands", "event_dicts"]
+__all__ = ["COMMAND_DTYPE", "EVENT_DTYPE", "bind_calls", "commands", "event_dicts", "to_calls", "to_fast_calls"]
 
 _NO_ACCOUNT = 0xFFFF_FFFF
 _SUBMIT_KEYS = {
@@ -234,3 +235,55 @@ def to_calls(engine: Engine, commands: np.ndarray[Any, np.dtype[np.void]]) -> li
         else:
             raise ValueError(f"command record with invalid op {op}")
     return calls
+
+
+def to_fast_calls(engine: Engine, commands: np.ndarray[Any, np.dtype[np.void]]) -> list[Call]:
+    """Like :func:`to_calls`, but in the fast per-call API where a command fits it.
+
+    GTC/IOC/FOK limit orders become ``("submit_limit", (instrument, order_id, account,
+    side, qty, price, tif, ts), {})``, IOC/FOK market orders ``submit_market``, cancels
+    ``cancel_order``, amends of only the price or only the quantity ``amend_price`` /
+    ``amend_qty``; ids and codes are the command record's own. Anything else (stops,
+    icebergs, post-only, self-trade prevention, combined amends, mass cancels) keeps the
+    keyword call of :func:`to_calls`. Either way the events equal ``submit_batch``'s.
+    """
+    slow = to_calls(engine, commands)
+    submit, cancel, amend = OPS["submit"], OPS["cancel"], OPS["amend"]
+    limit, market = TYPES["limit"], TYPES["market"]
+    out: list[Call] = []
+    for call, rec in zip(slow, commands.tolist(), strict=True):
+        ts, order_id, price, _stop, qty, display, instrument, account, op, side, otype, tif, stp, flags, _ = rec
+        if op == submit and not display and not stp and not flags:
+            if otype == limit:
+                out.append(("submit_limit", (instrument, order_id, account, side, qty, price, tif, ts), {}))
+                continue
+            if otype == market and tif:
+                out.append(("submit_market", (instrument, order_id, account, side, qty, tif, ts), {}))
+                continue
+        elif op == cancel:
+            out.append(("cancel_order", (instrument, order_id, ts), {}))
+            continue
+        elif op == amend and flags == FLAG_HAS_PRICE:
+            out.append(("amend_price", (instrument, order_id, price, ts), {}))
+            continue
+        elif op == amend and flags == FLAG_HAS_QTY:
+            out.append(("amend_qty", (instrument, order_id, qty, ts), {}))
+            continue
+        out.append(call)
+    return out
+
+
+def bind_calls(engine: Engine, calls: Iterable[Call]) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+    """Binds ``(method, args, kwargs)`` calls to ``engine`` as ``(fn, args)`` pairs.
+
+    ``for fn, args in bind_calls(eng, to_fast_calls(eng, commands)): fn(*args)`` replays
+    the commands; a call with keyword arguments is bound with :func:`functools.partial`.
+    """
+    methods: dict[str, Callable[..., Any]] = {}
+    out: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    for name, args, kwargs in calls:
+        fn = methods.get(name)
+        if fn is None:
+            fn = methods[name] = getattr(engine, name)
+        out.append((partial(fn, *args, **kwargs), ()) if kwargs else (fn, args))
+    return out

@@ -6,6 +6,10 @@ prints one JSON object on stdout (progress on stderr). ``bench/run.py`` starts o
 per (peer, workload) under a time limit, so a peer that hangs or crashes is reported as
 "did not finish" and the suite goes on.
 
+Ours per-call is the fast positional API (``Engine.submit_limit``, ``cancel_order``, ...;
+``pyengine.batch.to_fast_calls``), timed with the peers' loop ``for fn, args in calls: fn(*args)``;
+ours batch is one ``submit_batch(commands, out=events)`` into a preallocated, reused event array.
+
 Method: the workload is generated once; every run starts from a fresh, prefilled book
 (ours: ``Engine.clone()`` of the prefilled engine; a peer: a new book, the prefill replayed
 through the adapter; neither timed). A round times our per-call API, our batch API and
@@ -29,16 +33,17 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from latency import summarize  # type: ignore[import-not-found, unused-ignore]
 
 import pyengine
 from pyengine import workloads as wl
-from pyengine.batch import to_calls
+from pyengine.batch import bind_calls, to_fast_calls
 
 from . import load
 from .base import AMEND_PRICE, AMEND_QTY, Adapter, Call, Outcome, Unsupported, op_kinds, ops_from_commands
 
-BoundCall = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+BoundCall = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 def log(msg: str) -> None:
@@ -54,15 +59,15 @@ def rss_bytes() -> int | None:
 
 
 def bind(eng: pyengine.Engine, calls: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> list[BoundCall]:
-    methods = {name: getattr(eng, name) for name in ("submit", "cancel", "amend", "mass_cancel")}
-    return [(methods[m], a, k) for m, a, k in calls]
+    """Our fast per-call API (``pyengine.batch.to_fast_calls``) bound to ``eng`` as ``(fn, args)``."""
+    return bind_calls(eng, calls)
 
 
 def time_ours_call(bound: list[BoundCall]) -> float:
     gc.collect()
     t0 = time.perf_counter()
-    for fn, args, kwargs in bound:
-        fn(*args, **kwargs)
+    for fn, args in bound:
+        fn(*args)
     return time.perf_counter() - t0
 
 
@@ -80,9 +85,9 @@ def latency_ours(eng: pyengine.Engine, bound: list[BoundCall]) -> tuple[list[int
     samples = [0] * len(bound)
     trades = volume = 0
     gc.collect()
-    for i, (fn, args, kwargs) in enumerate(bound):
+    for i, (fn, args) in enumerate(bound):
         t0 = now()
-        evs = fn(*args, **kwargs)
+        evs = fn(*args)
         t1 = now()
         samples[i] = t1 - t0
         for e in evs:
@@ -197,15 +202,15 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
             "ours_engine_bytes_per_order": round(base.memory_bytes / base.live_orders, 1),
         }
     out["memory"] = memory or None
-    calls = to_calls(base, w.commands)
+    calls = to_fast_calls(base, w.commands)
 
     # One untimed per-call replay: our open quantity after each amend (for peers whose
     # modify takes the new open quantity).
     leaves: dict[int, int] = {}
     if AMEND_PRICE in kinds or AMEND_QTY in kinds:
-        for i, (fn, args, kwargs) in enumerate(bind(base.clone(), calls)):
-            evs = fn(*args, **kwargs)
-            if fn.__name__ == "amend":
+        for i, (fn, args) in enumerate(bind(base.clone(), calls)):
+            evs = fn(*args)
+            if getattr(getattr(fn, "func", fn), "__name__", "").startswith("amend"):
                 leaves.update((i, e.leaves_qty) for e in evs if e.kind == "amended")
     ops = ops_from_commands(w.commands, leaves)
 
@@ -214,6 +219,10 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
         book, before = prefilled_peer()
         return book, adapter.compile(book, ops, w.commands), before
 
+    # Our batch API writes into one preallocated event array, reused by every round
+    # (sized by an untimed replay and written once, as a streaming caller's buffer is).
+    events_out = np.empty(len(base.clone().submit_batch(w.commands)) + 1024, dtype=pyengine.EVENT_DTYPE)
+    events_out.view(np.uint8)[:] = 0
     names = ("ours_call", "ours_batch", "peer")
     runs: list[dict[str, float]] = []
     for r in range(rounds):
@@ -226,7 +235,7 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
                 eng = base.clone()
                 gc.collect()
                 t0 = time.perf_counter()
-                eng.submit_batch(w.commands)
+                eng.submit_batch(w.commands, out=events_out)
                 secs[which] = time.perf_counter() - t0
                 del eng
             else:
@@ -237,6 +246,7 @@ def _run(out: dict[str, Any], peer: str, workload: str, size: int, seed: int, ro
             log(f"phase: round {r + 1}/{rounds} {which} {n / secs[which]:,.0f}/s")
         runs.append({k: n / s for k, s in secs.items()})
 
+    del events_out
     log("phase: latency ours")
     ours_eng = base.clone()
     ours_samples, ours_outcome = latency_ours(ours_eng, bind(ours_eng, calls))

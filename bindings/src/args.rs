@@ -2,6 +2,7 @@
 
 use pyengine_core::{OrderType, Qty, Side, Stp, Tif};
 use pyo3::exceptions::PyTypeError;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyInt;
 
@@ -54,6 +55,9 @@ pub fn stp(text: &str) -> PyResult<Stp> {
 /// A non-negative 64-bit integer argument (quantities, order ids): negative
 /// or too-large values raise ValueError naming the argument; non-integers raise TypeError.
 pub fn unsigned(what: &str, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    if let Some(v) = fast_u64(value) {
+        return Ok(v);
+    }
     if let Ok(v) = value.extract::<u64>() {
         return Ok(v);
     }
@@ -68,6 +72,24 @@ pub fn unsigned(what: &str, value: &Bound<'_, PyAny>) -> PyResult<u64> {
     } else {
         Err(bad_arg(format!("{what} must be below 2**64, got {value}")))
     }
+}
+
+/// An exact `int` in 0..2**64 read with `PyLong_AsUnsignedLong` (a digit loop;
+/// CPython 3.11's `PyLong_AsUnsignedLongLong` goes through a byte-array
+/// conversion for every multi-digit int). None, with no exception left set,
+/// for anything else: the caller then takes the general path and its messages.
+#[inline]
+fn fast_u64(value: &Bound<'_, PyAny>) -> Option<u64> {
+    if std::mem::size_of::<std::os::raw::c_ulong>() != 8 || !value.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    // SAFETY: `value` is a live int and the GIL is held (we hold a Bound).
+    let v = unsafe { ffi::PyLong_AsUnsignedLong(value.as_ptr()) };
+    if v == std::os::raw::c_ulong::MAX && PyErr::occurred(value.py()) {
+        drop(PyErr::take(value.py()));
+        return None;
+    }
+    Some(v as u64)
 }
 
 /// A quantity argument given as a plain i64 (instrument parameters).

@@ -13,6 +13,7 @@ use crate::args;
 use crate::durable::{self, Journal, OpenArgs};
 use crate::errors::{bad_arg, invariant_error, os_error, spec_error, unknown_symbol};
 use crate::event::PyEvent;
+use crate::fast;
 use crate::journal_sync::PyJournalSync;
 use crate::order::PyOrder;
 
@@ -506,12 +507,21 @@ impl PyEngine {
     /// records); returns a numpy array of `pyengine.EVENT_DTYPE`, exactly the
     /// events the per-call API gives for the same commands. Account and
     /// instrument fields are numeric ids (see `account_id`, `instrument_id`).
+    ///
+    /// `out`, a one-dimensional writable numpy array of `EVENT_DTYPE`, receives
+    /// the events from its start and `out[:n]` is returned, so a caller that
+    /// streams commands in batches reuses one buffer and allocates nothing per
+    /// batch. If the events do not fit, `out` may be left partly written and a new
+    /// array with all of them is returned instead (compare `len(result)` and
+    /// `result.base`; one command's events are never split).
+    #[pyo3(signature = (commands, out=None))]
     fn submit_batch<'py>(
         &mut self,
         py: Python<'py>,
         commands: &Bound<'py, PyAny>,
+        out: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::batch::submit_batch(&mut self.core, &mut self.journal, py, commands)
+        crate::batch::submit_batch(&mut self.core, &mut self.journal, py, commands, out)
     }
 
     /// Opens the durable engine in directory `path`: recovers it (newest valid
@@ -654,5 +664,106 @@ impl PyEngine {
             self.core.live_orders(),
             self.core.seq()
         )
+    }
+
+    /// Fast per-call API: a limit order, all arguments positional integers:
+    /// `instrument` and `account` ids (`instrument_id`, `account_id`), `side`
+    /// 0 buy / 1 sell (`pyengine.BUY`, `SELL`), `tif` 0 GTC / 1 IOC / 2 FOK,
+    /// `ts` the command's timestamp. Same matching and events as `submit`,
+    /// returned as one `Events` sequence. Unknown ids and out-of-range codes
+    /// raise ValueError; business errors come back as "rejected" events.
+    #[pyo3(signature = (instrument, order_id, account, side, qty, price, tif, ts, /))]
+    #[allow(clippy::too_many_arguments)]
+    fn submit_limit(
+        slf: &Bound<'_, Self>,
+        instrument: &Bound<'_, PyAny>,
+        order_id: &Bound<'_, PyAny>,
+        account: &Bound<'_, PyAny>,
+        side: &Bound<'_, PyAny>,
+        qty: &Bound<'_, PyAny>,
+        price: i64,
+        tif: &Bound<'_, PyAny>,
+        ts: &Bound<'_, PyAny>,
+    ) -> PyResult<fast::Events> {
+        let price = Some(price);
+        fast::submit(
+            slf,
+            fast::Submit {
+                instrument,
+                order_id,
+                account,
+                side,
+                qty,
+                price,
+                tif,
+                ts,
+            },
+        )
+    }
+
+    /// Fast per-call API: a market order (arguments and codes as `submit_limit`,
+    /// no price); the same events as `submit(..., type="market", tif=...)`.
+    #[pyo3(signature = (instrument, order_id, account, side, qty, tif, ts, /))]
+    #[allow(clippy::too_many_arguments)]
+    fn submit_market(
+        slf: &Bound<'_, Self>,
+        instrument: &Bound<'_, PyAny>,
+        order_id: &Bound<'_, PyAny>,
+        account: &Bound<'_, PyAny>,
+        side: &Bound<'_, PyAny>,
+        qty: &Bound<'_, PyAny>,
+        tif: &Bound<'_, PyAny>,
+        ts: &Bound<'_, PyAny>,
+    ) -> PyResult<fast::Events> {
+        let price = None;
+        fast::submit(
+            slf,
+            fast::Submit {
+                instrument,
+                order_id,
+                account,
+                side,
+                qty,
+                price,
+                tif,
+                ts,
+            },
+        )
+    }
+
+    /// Fast per-call API: cancels a live order (`instrument` id, `order_id`, `ts`).
+    #[pyo3(signature = (instrument, order_id, ts, /))]
+    fn cancel_order(
+        slf: &Bound<'_, Self>,
+        instrument: &Bound<'_, PyAny>,
+        order_id: &Bound<'_, PyAny>,
+        ts: &Bound<'_, PyAny>,
+    ) -> PyResult<fast::Events> {
+        fast::cancel(slf, instrument, order_id, ts)
+    }
+
+    /// Fast per-call API: moves a live order to a new price (it loses time priority).
+    #[pyo3(signature = (instrument, order_id, price, ts, /))]
+    fn amend_price(
+        slf: &Bound<'_, Self>,
+        instrument: &Bound<'_, PyAny>,
+        order_id: &Bound<'_, PyAny>,
+        price: i64,
+        ts: &Bound<'_, PyAny>,
+    ) -> PyResult<fast::Events> {
+        fast::amend(slf, instrument, order_id, None, Some(price), ts)
+    }
+
+    /// Fast per-call API: sets a live order's total quantity (filled part
+    /// included); lowering it keeps time priority, raising it loses it.
+    #[pyo3(signature = (instrument, order_id, qty, ts, /))]
+    fn amend_qty(
+        slf: &Bound<'_, Self>,
+        instrument: &Bound<'_, PyAny>,
+        order_id: &Bound<'_, PyAny>,
+        qty: &Bound<'_, PyAny>,
+        ts: &Bound<'_, PyAny>,
+    ) -> PyResult<fast::Events> {
+        fast::amend(slf, instrument, order_id, Some(qty), None, ts)
     }
 }

@@ -9,6 +9,7 @@ mod durable;
 mod engine;
 mod errors;
 mod event;
+mod fast;
 mod fix;
 mod journal_sync;
 mod journal_tools;
@@ -20,6 +21,7 @@ mod workloads;
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<event::PyEvent>()?;
+    m.add_class::<fast::Events>()?;
     m.add_class::<order::PyOrder>()?;
     m.add_class::<batch::EventRecords>()?;
     m.add_class::<journal_sync::PyJournalSync>()?;
