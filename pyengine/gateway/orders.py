@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from pyengine import BUY, FOK, GTC, IOC, SELL
 from pyengine._engine import Engine, Event
 from pyengine.fix import FixMessage
 from pyengine.gateway.config import GatewayConfig, Instrument, User
@@ -45,6 +46,8 @@ SIDES: Final = {"1": "buy", "2": "sell"}
 #: TimeInForce, ExecInst, SelfTradePreventionMode.
 _NOS_TAGS: Final = (11, 55, 54, 1, 40, 59, 18, STP_TAG)
 _FIX_SIDE: Final = {"buy": "1", "sell": "2"}
+_FAST_SIDES: Final = {"buy": BUY, "sell": SELL}
+_FAST_TIFS: Final = {"gtc": GTC, "ioc": IOC, "fok": FOK}
 
 
 class _Reject(Exception):
@@ -83,6 +86,8 @@ class OrderRouter:
         self._next_exec = 0
         self.orders = OrderStates(config.journal.done_orders_kept)
         self._sessions: dict[str, _SessionOrders] = {}
+        self._instrument_ids: dict[str, int] = {}
+        self._account_ids: dict[str, int] = {}
         self.orders_received = 0
         self.events = 0
         self.risk_rejects = 0
@@ -122,6 +127,18 @@ class OrderRouter:
         last = self.orders.max_order_id()
         if last is not None:
             self._next_order_id = max(self._next_order_id, last + 1)
+
+    def _instrument_id(self, symbol: str) -> int:
+        iid = self._instrument_ids.get(symbol)
+        if iid is None:
+            iid = self._instrument_ids[symbol] = self.engine.instrument_id(symbol)
+        return iid
+
+    def _account_id(self, account: str) -> int:
+        aid = self._account_ids.get(account)
+        if aid is None:  # registers (and journals) the account on its first order, as submit() does
+            aid = self._account_ids[account] = self.engine.account_id(account)
+        return aid
 
     def _orders_of(self, session: str) -> _SessionOrders:
         orders = self._sessions.get(session)
@@ -231,20 +248,33 @@ class OrderRouter:
         orders.live.add(order_id)
         self.risk.opened(account)
         try:
-            events = self.engine.submit(
-                symbol,
-                order_id,
-                account,
-                side,
-                qty,
-                price,
-                type=ord_type,
-                tif=tif,
-                post_only=post_only,
-                display_qty=display_qty,
-                stop_price=stop_px,
-                stp=stp,
-            )
+            if ord_type == "limit" and price is not None and not post_only and display_qty is None and stp == "none":
+                # the common order through the positional fast path (same matching, same events)
+                events: Sequence[Event] = self.engine.submit_limit(
+                    self._instrument_id(symbol),
+                    order_id,
+                    self._account_id(account),
+                    _FAST_SIDES[side],
+                    qty,
+                    price,
+                    _FAST_TIFS[tif],
+                    time.time_ns(),
+                )
+            else:
+                events = self.engine.submit(
+                    symbol,
+                    order_id,
+                    account,
+                    side,
+                    qty,
+                    price,
+                    type=ord_type,
+                    tif=tif,
+                    post_only=post_only,
+                    display_qty=display_qty,
+                    stop_price=stop_px,
+                    stp=stp,
+                )
         except ValueError as e:  # the engine refused the arguments (e.g. a market order with a price)
             self._finish(state, "8")
             if self.log is not None:
