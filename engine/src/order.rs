@@ -103,11 +103,34 @@ const CHUNK_SHIFT: u32 = 12;
 const CHUNK: usize = 1 << CHUNK_SHIFT;
 const CHUNK_MASK: u32 = CHUNK as u32 - 1;
 
+/// One slab chunk. A fixed-size array (not a `Vec`) so that indexing it
+/// with a masked slot needs no bounds check and no length load: every pool
+/// access is one check against the chunk table instead of two dependent ones.
+type Chunk = [Order; CHUNK];
+
+/// A chunk whose slots are all zero, which is a valid (blank) `Order`: ids,
+/// quantities and links 0, every enum at its code-0 variant, flags false.
+/// Allocated zeroed, so a fresh chunk costs no pass over its 256 KiB (the
+/// pages are touched as slots are first used) and no stack copy.
+fn zeroed_chunk() -> Box<Chunk> {
+    let layout = std::alloc::Layout::new::<Chunk>();
+    // SAFETY: the layout has non-zero size; an all-zero bit pattern is a valid
+    // `Order` (integers, `u8`-coded enums whose code 0 exists, `bool` false),
+    // so the allocation holds a valid `Chunk` and `Box` may own it (same layout).
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<Chunk>();
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(p)
+    }
+}
+
 /// Slab of orders in fixed-size chunks. Freed slots form a list threaded
 /// through their `next` links, so the free list costs no memory of its own.
-#[derive(Clone)]
+/// Slots `len..` of the last chunk are blank and belong to no one.
 pub struct OrderPool {
-    chunks: Vec<Vec<Order>>,
+    chunks: Vec<Box<Chunk>>,
     len: usize,
     free_head: u32,
     free_count: usize,
@@ -123,6 +146,29 @@ impl Default for OrderPool {
             free_head: NIL,
             free_count: 0,
             extra: FxHashMap::default(),
+        }
+    }
+}
+
+impl Clone for OrderPool {
+    fn clone(&self) -> Self {
+        // Chunk by chunk into zeroed heap chunks: `Box<[Order; CHUNK]>::clone`
+        // would build each 256 KiB array on the stack first.
+        let chunks = self
+            .chunks
+            .iter()
+            .map(|c| {
+                let mut copy = zeroed_chunk();
+                copy.clone_from_slice(&c[..]);
+                copy
+            })
+            .collect();
+        OrderPool {
+            chunks,
+            len: self.len,
+            free_head: self.free_head,
+            free_count: self.free_count,
+            extra: self.extra.clone(),
         }
     }
 }
@@ -143,15 +189,16 @@ impl OrderPool {
         // The id index stores `slot + 1` in 32 bits, so the top two values stay unused.
         assert!(self.len < NIL as usize - 1, "order slab full");
         if self.len.is_multiple_of(CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
+            self.chunks.push(zeroed_chunk());
         }
-        let chunk = self.chunks.last_mut().expect("a chunk with room");
-        chunk.push(order);
-        if let Some(next) = chunk.spare_capacity_mut().first() {
-            crate::index::prefetch(next);
-        }
+        let idx = self.len as u32;
         self.len += 1;
-        (self.len - 1) as u32
+        self[idx] = order;
+        if !self.len.is_multiple_of(CHUNK) {
+            // The next fresh slot, so that its first write does not wait.
+            self.prefetch(self.len as u32);
+        }
+        idx
     }
 
     /// Stores `order` with its stop / iceberg fields; `extra` is kept for stop
@@ -173,7 +220,7 @@ impl OrderPool {
     pub fn get(&self, idx: u32) -> Option<&Order> {
         self.chunks
             .get((idx >> CHUNK_SHIFT) as usize)
-            .and_then(|c| c.get((idx & CHUNK_MASK) as usize))
+            .map(|c| &c[(idx & CHUNK_MASK) as usize])
     }
 
     /// Hints the CPU to fetch slot `idx` (a no-op for a slot out of range).
@@ -222,8 +269,8 @@ impl OrderPool {
     pub fn heap_bytes(&self) -> usize {
         // A hashbrown bucket: the entry plus one control byte.
         let extra_bucket = std::mem::size_of::<(u32, Extra)>() + 1;
-        self.chunks.iter().map(|c| c.capacity()).sum::<usize>() * std::mem::size_of::<Order>()
-            + self.chunks.capacity() * std::mem::size_of::<Vec<Order>>()
+        self.chunks.len() * std::mem::size_of::<Chunk>()
+            + self.chunks.capacity() * std::mem::size_of::<Box<Chunk>>()
             + self.extra.capacity() * extra_bucket
     }
 
@@ -310,6 +357,7 @@ impl std::ops::Index<u32> for OrderPool {
     type Output = Order;
     #[inline(always)]
     fn index(&self, idx: u32) -> &Order {
+        // The masked offset is always inside a chunk: only the table index is checked.
         &self.chunks[(idx >> CHUNK_SHIFT) as usize][(idx & CHUNK_MASK) as usize]
     }
 }
