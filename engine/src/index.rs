@@ -19,6 +19,7 @@
 
 use crate::order::OrderPool;
 use crate::types::OrderId;
+use crate::zeroed::ZeroedSlice;
 
 /// Old buckets moved per insert while a growth is in progress. A table of
 /// `2c` buckets receives at least `3c/4` inserts before it can pass 3/4 load
@@ -80,16 +81,17 @@ fn slot_of(bucket: u64) -> u32 {
 /// One linear-probing table (capacity a power of two, or 0).
 #[derive(Clone, Debug, Default)]
 struct Table {
-    buckets: Vec<u64>,
+    /// Zeroed without a memset even when glibc would serve it from its heap
+    /// (see `zeroed`): growth must not clear megabytes inside one insert.
+    buckets: ZeroedSlice<u64>,
     len: usize,
 }
 
 impl Table {
     fn with_buckets(n: usize) -> Table {
-        // `vec![0; n]` allocates zeroed memory (calloc): large tables come as
-        // untouched pages, so allocating one costs no pass over it.
+        // Large tables come as untouched zero pages: no pass over them.
         Table {
-            buckets: vec![0u64; n],
+            buckets: ZeroedSlice::new(n),
             len: 0,
         }
     }
@@ -322,7 +324,7 @@ impl OrderIndex {
 
     /// Heap bytes: both tables' buckets (the old one only while it drains).
     pub fn heap_bytes(&self) -> usize {
-        (self.cur.buckets.capacity() + self.old.table.buckets.capacity()) * 8
+        (self.cur.buckets.len() + self.old.table.buckets.len()) * 8
     }
 }
 

@@ -8,6 +8,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side, Stp, Tif};
+use crate::zeroed::{Zeroable, ZeroedSlice};
 
 /// "No order": the null link.
 pub const NIL: u32 = u32::MAX;
@@ -28,7 +29,7 @@ pub enum Placement {
 /// need (stop price, display size, shown part) lives in [`Extra`], a side
 /// table of the pool keyed by slot, flagged by `has_extra`. An order without
 /// extra shows its whole open quantity while it rests (`visible == leaves`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 #[repr(align(64))]
 pub struct Order {
     pub order_id: OrderId,
@@ -106,31 +107,22 @@ const CHUNK_MASK: u32 = CHUNK as u32 - 1;
 /// One slab chunk. A fixed-size array (not a `Vec`) so that indexing it
 /// with a masked slot needs no bounds check and no length load: every pool
 /// access is one check against the chunk table instead of two dependent ones.
+/// Allocated zeroed (an all-zero `Order` is a valid blank one) straight from
+/// the OS, so a fresh chunk costs no pass over its 256 KiB: its pages are
+/// touched as its slots are first used (see `zeroed`).
 type Chunk = [Order; CHUNK];
 
-/// A chunk whose slots are all zero, which is a valid (blank) `Order`: ids,
-/// quantities and links 0, every enum at its code-0 variant, flags false.
-/// Allocated zeroed, so a fresh chunk costs no pass over its 256 KiB (the
-/// pages are touched as slots are first used) and no stack copy.
-fn zeroed_chunk() -> Box<Chunk> {
-    let layout = std::alloc::Layout::new::<Chunk>();
-    // SAFETY: the layout has non-zero size; an all-zero bit pattern is a valid
-    // `Order` (integers, `u8`-coded enums whose code 0 exists, `bool` false),
-    // so the allocation holds a valid `Chunk` and `Box` may own it (same layout).
-    unsafe {
-        let p = std::alloc::alloc_zeroed(layout).cast::<Chunk>();
-        if p.is_null() {
-            std::alloc::handle_alloc_error(layout);
-        }
-        Box::from_raw(p)
-    }
-}
+// SAFETY: every field of `Order` is an integer, a `bool` or a `u8`-coded enum
+// with a variant of code 0, so all-zero bytes are a valid `Order`; it is `Copy`.
+unsafe impl Zeroable for Order {}
 
 /// Slab of orders in fixed-size chunks. Freed slots form a list threaded
 /// through their `next` links, so the free list costs no memory of its own.
 /// Slots `len..` of the last chunk are blank and belong to no one.
+#[derive(Clone)]
 pub struct OrderPool {
-    chunks: Vec<Box<Chunk>>,
+    /// Each holds exactly one `Chunk` (`ZeroedSlice::one`).
+    chunks: Vec<ZeroedSlice<Chunk>>,
     len: usize,
     free_head: u32,
     free_count: usize,
@@ -146,29 +138,6 @@ impl Default for OrderPool {
             free_head: NIL,
             free_count: 0,
             extra: FxHashMap::default(),
-        }
-    }
-}
-
-impl Clone for OrderPool {
-    fn clone(&self) -> Self {
-        // Chunk by chunk into zeroed heap chunks: `Box<[Order; CHUNK]>::clone`
-        // would build each 256 KiB array on the stack first.
-        let chunks = self
-            .chunks
-            .iter()
-            .map(|c| {
-                let mut copy = zeroed_chunk();
-                copy.clone_from_slice(&c[..]);
-                copy
-            })
-            .collect();
-        OrderPool {
-            chunks,
-            len: self.len,
-            free_head: self.free_head,
-            free_count: self.free_count,
-            extra: self.extra.clone(),
         }
     }
 }
@@ -189,7 +158,7 @@ impl OrderPool {
         // The id index stores `slot + 1` in 32 bits, so the top two values stay unused.
         assert!(self.len < NIL as usize - 1, "order slab full");
         if self.len.is_multiple_of(CHUNK) {
-            self.chunks.push(zeroed_chunk());
+            self.chunks.push(ZeroedSlice::one());
         }
         let idx = self.len as u32;
         self.len += 1;
@@ -220,7 +189,7 @@ impl OrderPool {
     pub fn get(&self, idx: u32) -> Option<&Order> {
         self.chunks
             .get((idx >> CHUNK_SHIFT) as usize)
-            .map(|c| &c[(idx & CHUNK_MASK) as usize])
+            .map(|c| &c.first()[(idx & CHUNK_MASK) as usize])
     }
 
     /// Hints the CPU to fetch slot `idx` (a no-op for a slot out of range).
@@ -270,7 +239,7 @@ impl OrderPool {
         // A hashbrown bucket: the entry plus one control byte.
         let extra_bucket = std::mem::size_of::<(u32, Extra)>() + 1;
         self.chunks.len() * std::mem::size_of::<Chunk>()
-            + self.chunks.capacity() * std::mem::size_of::<Box<Chunk>>()
+            + self.chunks.capacity() * std::mem::size_of::<ZeroedSlice<Chunk>>()
             + self.extra.capacity() * extra_bucket
     }
 
@@ -358,13 +327,13 @@ impl std::ops::Index<u32> for OrderPool {
     #[inline(always)]
     fn index(&self, idx: u32) -> &Order {
         // The masked offset is always inside a chunk: only the table index is checked.
-        &self.chunks[(idx >> CHUNK_SHIFT) as usize][(idx & CHUNK_MASK) as usize]
+        &self.chunks[(idx >> CHUNK_SHIFT) as usize].first()[(idx & CHUNK_MASK) as usize]
     }
 }
 
 impl std::ops::IndexMut<u32> for OrderPool {
     #[inline(always)]
     fn index_mut(&mut self, idx: u32) -> &mut Order {
-        &mut self.chunks[(idx >> CHUNK_SHIFT) as usize][(idx & CHUNK_MASK) as usize]
+        &mut self.chunks[(idx >> CHUNK_SHIFT) as usize].first_mut()[(idx & CHUNK_MASK) as usize]
     }
 }

@@ -1,0 +1,199 @@
+//! Zero-filled heap buffers that cost no pass over memory when created.
+//!
+//! `vec![0; n]` asks the allocator for zeroed memory (`calloc`), which skips
+//! the memset only while glibc serves the request with a fresh `mmap`. glibc
+//! raises its mmap threshold each time a large mmapped block is freed (up to
+//! 32 MiB), so after the first id-index growth frees the old table, later
+//! tables (and 256 KiB slab chunks) come from the heap and `calloc` clears
+//! them: an 8 MiB memset inside one insert was the Mixed workload's 2-3 ms
+//! maximum latency. Buffers of [`MMAP_MIN_BYTES`] or more are therefore
+//! mapped directly (anonymous pages read as zero and are faulted in on first
+//! touch); smaller ones use the global allocator's zeroed allocation.
+
+use std::alloc::Layout;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+
+/// Buffers at least this large are mapped from the OS (Linux).
+pub const MMAP_MIN_BYTES: usize = 64 << 10;
+
+/// Types whose all-zero bit pattern is a valid value.
+///
+/// # Safety
+/// Implementors must accept all-zero bytes as a valid value and need no drop.
+pub unsafe trait Zeroable: Copy {}
+
+// SAFETY: an integer is valid with every bit pattern.
+unsafe impl Zeroable for u64 {}
+// SAFETY: an array of zeroable values is zeroable.
+unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}
+
+/// A fixed-length, zero-initialised slice (never grows).
+pub struct ZeroedSlice<T: Zeroable> {
+    ptr: NonNull<T>,
+    len: usize,
+}
+
+// SAFETY: owns its elements like a Box<[T]> does.
+unsafe impl<T: Zeroable + Send> Send for ZeroedSlice<T> {}
+// SAFETY: shared access only hands out &T.
+unsafe impl<T: Zeroable + Sync> Sync for ZeroedSlice<T> {}
+
+impl<T: Zeroable> ZeroedSlice<T> {
+    /// `len` zero values.
+    pub fn new(len: usize) -> Self {
+        let layout = Layout::array::<T>(len).expect("buffer size overflows");
+        if layout.size() == 0 {
+            return ZeroedSlice {
+                ptr: NonNull::dangling(),
+                len,
+            };
+        }
+        let ptr = if Self::mapped(layout) {
+            map_zeroed(layout.size())
+        } else {
+            // SAFETY: non-zero size (checked above).
+            unsafe { std::alloc::alloc_zeroed(layout) }
+        };
+        let Some(ptr) = NonNull::new(ptr.cast::<T>()) else {
+            std::alloc::handle_alloc_error(layout);
+        };
+        ZeroedSlice { ptr, len }
+    }
+
+    #[inline]
+    fn mapped(layout: Layout) -> bool {
+        cfg!(target_os = "linux") && layout.size() >= MMAP_MIN_BYTES && layout.align() <= 4096
+    }
+
+    /// First element, without a length check (`len >= 1` is checked by the caller
+    /// at construction: see [`ZeroedSlice::one`]).
+    #[inline(always)]
+    pub fn first(&self) -> &T {
+        debug_assert!(self.len > 0);
+        // SAFETY: callers only use this on buffers built by `one` (len 1).
+        unsafe { self.ptr.as_ref() }
+    }
+
+    #[inline(always)]
+    pub fn first_mut(&mut self) -> &mut T {
+        debug_assert!(self.len > 0);
+        // SAFETY: as in `first`, and `&mut self` gives exclusive access.
+        unsafe { self.ptr.as_mut() }
+    }
+
+    /// A buffer of exactly one zero value.
+    pub fn one() -> Self {
+        Self::new(1)
+    }
+}
+
+impl<T: Zeroable> Default for ZeroedSlice<T> {
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
+impl<T: Zeroable> Deref for ZeroedSlice<T> {
+    type Target = [T];
+    #[inline(always)]
+    fn deref(&self) -> &[T] {
+        // SAFETY: `ptr` holds `len` initialised (zeroed or written) values.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<T: Zeroable> DerefMut for ZeroedSlice<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `deref`, with exclusive access through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<T: Zeroable> Clone for ZeroedSlice<T> {
+    fn clone(&self) -> Self {
+        let mut copy = Self::new(self.len);
+        copy.copy_from_slice(self);
+        copy
+    }
+}
+
+impl<T: Zeroable + std::fmt::Debug> std::fmt::Debug for ZeroedSlice<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ZeroedSlice(len {})", self.len)
+    }
+}
+
+impl<T: Zeroable> Drop for ZeroedSlice<T> {
+    fn drop(&mut self) {
+        let layout = Layout::array::<T>(self.len).expect("checked at construction");
+        if layout.size() == 0 {
+            return;
+        }
+        if Self::mapped(layout) {
+            unmap(self.ptr.as_ptr().cast(), layout.size());
+        } else {
+            // SAFETY: allocated by `alloc_zeroed` with this layout.
+            unsafe { std::alloc::dealloc(self.ptr.as_ptr().cast(), layout) }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn map_zeroed(size: usize) -> *mut u8 {
+    // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        p.cast()
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn map_zeroed(_size: usize) -> *mut u8 {
+    unreachable!("mapping is only used on Linux")
+}
+
+#[cfg(target_os = "linux")]
+fn unmap(p: *mut u8, size: usize) {
+    // SAFETY: `p..p + size` is a mapping made by `map_zeroed` and owned by the caller.
+    unsafe {
+        libc::munmap(p.cast(), size);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unmap(_p: *mut u8, _size: usize) {
+    unreachable!("mapping is only used on Linux")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeroed_small_and_mapped() {
+        for n in [0usize, 1, 100, MMAP_MIN_BYTES / 8, 1 << 20] {
+            let mut s = ZeroedSlice::<u64>::new(n);
+            assert_eq!(s.len(), n);
+            assert!(s.iter().all(|&x| x == 0));
+            if n > 0 {
+                s[n - 1] = 7;
+                let c = s.clone();
+                assert_eq!(c[n - 1], 7);
+                assert_eq!(c.iter().sum::<u64>(), 7);
+            }
+        }
+    }
+}
