@@ -329,6 +329,7 @@ impl Engine {
     }
 
     /// Removes a resting order entirely, reporting the cancelled remainder.
+    #[inline]
     pub(crate) fn cancel_resting(&mut self, idx: u32, reason: Reason, out: &mut Vec<Event>) {
         // The four neighbours to relink are independent loads: start them all now.
         self.pool.prefetch_links(idx);
@@ -356,7 +357,18 @@ impl Engine {
     }
 
     /// Triggers waiting stops of `instrument` while the last trade reaches them.
+    /// Runs after every new order and amend: the common "no stops" case is an
+    /// inlined check, the loop stays out of line.
+    #[inline(always)]
     pub(crate) fn run_triggers(&mut self, instrument: InstrumentId, out: &mut Vec<Event>) {
+        if self.books[instrument as usize].stops.is_empty() {
+            return;
+        }
+        self.trigger_stops(instrument, out);
+    }
+
+    #[inline(never)]
+    fn trigger_stops(&mut self, instrument: InstrumentId, out: &mut Vec<Event>) {
         loop {
             let book = &self.books[instrument as usize];
             if book.stops.is_empty() {

@@ -7,6 +7,7 @@ use crate::types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side
 
 impl Engine {
     /// Looks up a live order, rejecting unknown instruments and ids.
+    #[inline]
     fn live_slot(
         &mut self,
         instrument: InstrumentId,
