@@ -347,30 +347,28 @@ impl Engine {
     #[inline]
     pub(crate) fn retire(&mut self, idx: u32, registered: bool) {
         if registered {
-            let (instrument, order_id, account, prev, next) = {
-                let o = &self.pool[idx];
-                (
-                    o.instrument,
-                    o.order_id,
-                    o.account,
-                    o.acct_prev,
-                    o.acct_next,
-                )
-            };
-            self.books[instrument as usize]
-                .index
-                .remove(order_id, &self.pool);
-            if prev == NIL {
-                self.accounts[account as usize].head = next;
-            } else {
-                self.pool[prev].acct_next = next;
-            }
-            if next != NIL {
-                self.pool[next].acct_prev = prev;
-            }
-            self.accounts[account as usize].open -= 1;
+            let o = &self.pool[idx];
+            let (instrument, order_id) = (o.instrument, o.order_id);
+            self.books[instrument as usize].index.remove(order_id, idx);
+            self.unlist(idx);
         }
         self.pool.free(idx);
+    }
+
+    /// Takes order `idx` out of its account's list.
+    #[inline]
+    pub(crate) fn unlist(&mut self, idx: u32) {
+        let o = &self.pool[idx];
+        let (account, prev, next) = (o.account, o.acct_prev, o.acct_next);
+        if prev == NIL {
+            self.accounts[account as usize].head = next;
+        } else {
+            self.pool[prev].acct_next = next;
+        }
+        if next != NIL {
+            self.pool[next].acct_prev = prev;
+        }
+        self.accounts[account as usize].open -= 1;
     }
 
     /// Takes order `idx` out of wherever it waits (ladder or stop book).

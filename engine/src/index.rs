@@ -270,10 +270,34 @@ impl OrderIndex {
         }
     }
 
+    /// Removes id `id` and returns its slot, in one probe (a cancel looks
+    /// the order up and unindexes it at once).
     #[inline]
-    pub fn remove(&mut self, id: OrderId, pool: &OrderPool) {
+    pub fn take(&mut self, id: OrderId, pool: &OrderPool) -> Option<u32> {
         let h = hash32(id);
         let is = |slot: u32| pool[slot].order_id == id;
+        if let Some(p) = self.cur.find(h, is) {
+            let slot = slot_of(self.cur.buckets[p]);
+            self.cur.delete(p);
+            return Some(slot);
+        }
+        if self.old.active() {
+            if let Some(p) = self.old.find(h, is) {
+                let slot = slot_of(self.old.table.buckets[p]);
+                self.old.table.buckets[p] = TOMB;
+                self.old.table.len -= 1;
+                return Some(slot);
+            }
+        }
+        None
+    }
+
+    /// Removes id `id`, known to be stored for slot `idx`: a slot is in the
+    /// index at most once, so the bucket is recognised without reading the order.
+    #[inline]
+    pub fn remove(&mut self, id: OrderId, idx: u32) {
+        let h = hash32(id);
+        let is = |slot: u32| slot == idx;
         if let Some(p) = self.cur.find(h, is) {
             self.cur.delete(p);
         } else if self.old.active() {
@@ -374,7 +398,11 @@ mod tests {
                 let id = ids.swap_remove(k);
                 let idx = model.remove(&id).unwrap();
                 assert_eq!(index.get(id, &pool), Some(idx));
-                index.remove(id, &pool);
+                if r & 2 == 0 {
+                    index.remove(id, idx);
+                } else {
+                    assert_eq!(index.take(id, &pool), Some(idx));
+                }
                 assert_eq!(index.get(id, &pool), None);
                 pool.free(idx);
             }
