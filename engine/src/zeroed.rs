@@ -66,7 +66,8 @@ impl<T: Zeroable> ZeroedSlice<T> {
             let p = map_zeroed(layout.size());
             // Fresh pages fault in one at a time on first touch: 4 KiB pages
             // put a ~3 µs fault on one command in a few hundred while a grown
-            // id index fills (p99.9); 2 MiB pages fault 512 times less often.
+            // id index fills (p99.9); 2 MiB pages fault 512 times less often,
+            // and random loads over them miss the TLB far less (`memlat`).
             crate::mem::advise_huge(p, layout.size());
             p
         } else {
@@ -82,22 +83,6 @@ impl<T: Zeroable> ZeroedSlice<T> {
     #[inline]
     fn mappable(layout: Layout) -> bool {
         cfg!(target_os = "linux") && layout.size() >= MMAP_MIN_BYTES && layout.align() <= 4096
-    }
-
-    /// First element, without a length check (`len >= 1` is checked by the caller
-    /// at construction: see [`ZeroedSlice::one`]).
-    #[inline(always)]
-    pub fn first(&self) -> &T {
-        debug_assert!(self.len > 0);
-        // SAFETY: callers only use this on buffers built by `one` (len 1).
-        unsafe { self.ptr.as_ref() }
-    }
-
-    #[inline(always)]
-    pub fn first_mut(&mut self) -> &mut T {
-        debug_assert!(self.len > 0);
-        // SAFETY: as in `first`, and `&mut self` gives exclusive access.
-        unsafe { self.ptr.as_mut() }
     }
 
     /// A buffer of exactly one zero value, from the global allocator.
@@ -158,13 +143,21 @@ impl<T: Zeroable> Drop for ZeroedSlice<T> {
     }
 }
 
+/// A fresh anonymous mapping of `size` bytes; 2 MiB-aligned when `size` is at
+/// least 2 MiB, so that huge pages can back all of it (an unaligned mapping
+/// would leave its first and last partial huge pages on 4 KiB pages).
 #[cfg(target_os = "linux")]
 fn map_zeroed(size: usize) -> *mut u8 {
+    use crate::mem::HUGE_PAGE;
+    let align = if size >= HUGE_PAGE { HUGE_PAGE } else { 0 };
+    let Some(padded) = size.checked_add(align) else {
+        return std::ptr::null_mut();
+    };
     // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
     let p = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            size,
+            padded,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
@@ -172,10 +165,26 @@ fn map_zeroed(size: usize) -> *mut u8 {
         )
     };
     if p == libc::MAP_FAILED {
-        std::ptr::null_mut()
-    } else {
-        p.cast()
+        return std::ptr::null_mut();
     }
+    let start = p as usize;
+    if align == 0 {
+        return p.cast();
+    }
+    let aligned = start.next_multiple_of(align);
+    let end = start + padded;
+    let used_end = (aligned + size).next_multiple_of(4096);
+    // SAFETY: both trimmed ranges lie inside the mapping just made and outside
+    // `[aligned, aligned + size)`; page-aligned (mmap and 2 MiB alignment).
+    unsafe {
+        if aligned > start {
+            libc::munmap(p, aligned - start);
+        }
+        if end > used_end {
+            libc::munmap(used_end as *mut libc::c_void, end - used_end);
+        }
+    }
+    aligned as *mut u8
 }
 
 #[cfg(not(target_os = "linux"))]
