@@ -106,9 +106,10 @@ const CHUNK_SHIFT: u32 = 12;
 const CHUNK: usize = 1 << CHUNK_SHIFT;
 const CHUNK_MASK: u32 = CHUNK as u32 - 1;
 
-/// The first chunks (65,536 orders, 16 MiB) come one at a time from the heap,
-/// so a small book stays small.
-const SMALL_CHUNKS: usize = 16;
+/// The first chunks (262,144 orders, 16 MiB) come one at a time from the
+/// heap, so a small book stays small: an arena, up to 7 chunks (1.75 MiB)
+/// ahead of use, adds at most 7 bytes per order beyond this size.
+const SMALL_CHUNKS: usize = 64;
 /// Beyond them, chunks come in arenas of this many (2 MiB: one huge page),
 /// mapped 2 MiB-aligned with huge-page advice: random order loads in a deep
 /// book then cost one cache miss instead of a cache miss plus a page walk
