@@ -1,15 +1,18 @@
-//! Zero-filled heap buffers that cost no pass over memory when created.
+//! Zero-filled buffers: id-index tables and order-slab chunks.
 //!
 //! `vec![0; n]` asks the allocator for zeroed memory (`calloc`), which skips
 //! the memset only while glibc serves the request with a fresh `mmap`. glibc
 //! raises its mmap threshold each time a large mmapped block is freed (up to
 //! 32 MiB), so after the first id-index growth frees the old table, later
-//! tables (and 256 KiB slab chunks) come from the heap and `calloc` clears
-//! them: an 8 MiB memset inside one insert was the Mixed workload's 2-3 ms
-//! maximum latency. Buffers of [`MMAP_MIN_BYTES`] or more are therefore
-//! mapped directly (anonymous pages read as zero and are faulted in on first
-//! touch); smaller ones use the global allocator's zeroed allocation.
-
+//! tables come from the heap and `calloc` clears them: an 8 MiB memset inside
+//! one insert was the Mixed workload's 3.4-3.7 ms maximum latency.
+//!
+//! [`ZeroedSlice::new`] therefore maps buffers of [`MMAP_MIN_BYTES`] or more
+//! directly (anonymous pages read as zero), 2 MiB-aligned with huge-page
+//! advice from 2 MiB up: they fault in a huge page at a time on first touch
+//! (4 KiB faults, one per few hundred inserts into a fresh table, had put
+//! ~3 µs on Mixed's p99.9). [`ZeroedSlice::from_heap`] (small slab chunks)
+//! uses the global allocator, which reuses freed memory without faults.
 use std::alloc::Layout;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
