@@ -71,7 +71,9 @@ impl<T: Zeroable> ZeroedSlice<T> {
             // put a ~3 µs fault on one command in a few hundred while a grown
             // id index fills (p99.9); 2 MiB pages fault 512 times less often,
             // and random loads over them miss the TLB far less (`memlat`).
-            crate::mem::advise_huge(p, layout.size());
+            if !p.is_null() {
+                crate::mem::advise_huge(p, layout.size());
+            }
             p
         } else {
             // SAFETY: non-zero size (checked above).
