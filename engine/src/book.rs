@@ -70,10 +70,12 @@ impl StopBook {
         None
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.buys.len() + self.sells.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

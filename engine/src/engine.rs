@@ -310,6 +310,7 @@ impl Engine {
     }
 
     /// Emits `cancelled` for `qty` of order `idx` (leaves as the order now holds).
+    #[inline]
     pub(crate) fn emit_cancel(&mut self, out: &mut Vec<Event>, idx: u32, qty: Qty, reason: Reason) {
         let mut ev = self.order_event(EventKind::Cancelled, idx);
         let o = &self.pool[idx];
@@ -322,6 +323,7 @@ impl Engine {
     }
 
     /// Makes order `idx` findable: order-id index and account list.
+    #[inline]
     pub(crate) fn register(&mut self, idx: u32) {
         let (instrument, order_id, account) = {
             let o = &self.pool[idx];
@@ -342,35 +344,35 @@ impl Engine {
     }
 
     /// Forgets order `idx` (already out of ladder and stop book) and frees its slot.
+    #[inline]
     pub(crate) fn retire(&mut self, idx: u32, registered: bool) {
         if registered {
-            let (instrument, order_id, account, prev, next) = {
-                let o = &self.pool[idx];
-                (
-                    o.instrument,
-                    o.order_id,
-                    o.account,
-                    o.acct_prev,
-                    o.acct_next,
-                )
-            };
-            self.books[instrument as usize]
-                .index
-                .remove(order_id, &self.pool);
-            if prev == NIL {
-                self.accounts[account as usize].head = next;
-            } else {
-                self.pool[prev].acct_next = next;
-            }
-            if next != NIL {
-                self.pool[next].acct_prev = prev;
-            }
-            self.accounts[account as usize].open -= 1;
+            let o = &self.pool[idx];
+            let (instrument, order_id) = (o.instrument, o.order_id);
+            self.books[instrument as usize].index.remove(order_id, idx);
+            self.unlist(idx);
         }
         self.pool.free(idx);
     }
 
+    /// Takes order `idx` out of its account's list.
+    #[inline]
+    pub(crate) fn unlist(&mut self, idx: u32) {
+        let o = &self.pool[idx];
+        let (account, prev, next) = (o.account, o.acct_prev, o.acct_next);
+        if prev == NIL {
+            self.accounts[account as usize].head = next;
+        } else {
+            self.pool[prev].acct_next = next;
+        }
+        if next != NIL {
+            self.pool[next].acct_prev = prev;
+        }
+        self.accounts[account as usize].open -= 1;
+    }
+
     /// Takes order `idx` out of wherever it waits (ladder or stop book).
+    #[inline]
     pub(crate) fn unplace(&mut self, idx: u32) {
         let o = &self.pool[idx];
         let (instrument, side, placement) = (o.instrument, o.side, o.placement);

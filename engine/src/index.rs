@@ -19,6 +19,7 @@
 
 use crate::order::OrderPool;
 use crate::types::OrderId;
+use crate::zeroed::ZeroedSlice;
 
 /// Old buckets moved per insert while a growth is in progress. A table of
 /// `2c` buckets receives at least `3c/4` inserts before it can pass 3/4 load
@@ -80,16 +81,17 @@ fn slot_of(bucket: u64) -> u32 {
 /// One linear-probing table (capacity a power of two, or 0).
 #[derive(Clone, Debug, Default)]
 struct Table {
-    buckets: Vec<u64>,
+    /// Zeroed without a memset even when glibc would serve it from its heap
+    /// (see `zeroed`): growth must not clear megabytes inside one insert.
+    buckets: ZeroedSlice<u64>,
     len: usize,
 }
 
 impl Table {
     fn with_buckets(n: usize) -> Table {
-        // `vec![0; n]` allocates zeroed memory (calloc): large tables come as
-        // untouched pages, so allocating one costs no pass over it.
+        // Large tables come as untouched zero pages: no pass over them.
         Table {
-            buckets: vec![0u64; n],
+            buckets: ZeroedSlice::new(n),
             len: 0,
         }
     }
@@ -268,10 +270,34 @@ impl OrderIndex {
         }
     }
 
+    /// Removes id `id` and returns its slot, in one probe (a cancel looks
+    /// the order up and unindexes it at once).
     #[inline]
-    pub fn remove(&mut self, id: OrderId, pool: &OrderPool) {
+    pub fn take(&mut self, id: OrderId, pool: &OrderPool) -> Option<u32> {
         let h = hash32(id);
         let is = |slot: u32| pool[slot].order_id == id;
+        if let Some(p) = self.cur.find(h, is) {
+            let slot = slot_of(self.cur.buckets[p]);
+            self.cur.delete(p);
+            return Some(slot);
+        }
+        if self.old.active() {
+            if let Some(p) = self.old.find(h, is) {
+                let slot = slot_of(self.old.table.buckets[p]);
+                self.old.table.buckets[p] = TOMB;
+                self.old.table.len -= 1;
+                return Some(slot);
+            }
+        }
+        None
+    }
+
+    /// Removes id `id`, known to be stored for slot `idx`: a slot is in the
+    /// index at most once, so the bucket is recognised without reading the order.
+    #[inline]
+    pub fn remove(&mut self, id: OrderId, idx: u32) {
+        let h = hash32(id);
+        let is = |slot: u32| slot == idx;
         if let Some(p) = self.cur.find(h, is) {
             self.cur.delete(p);
         } else if self.old.active() {
@@ -322,7 +348,7 @@ impl OrderIndex {
 
     /// Heap bytes: both tables' buckets (the old one only while it drains).
     pub fn heap_bytes(&self) -> usize {
-        (self.cur.buckets.capacity() + self.old.table.buckets.capacity()) * 8
+        (self.cur.buckets.len() + self.old.table.buckets.len()) * 8
     }
 }
 
@@ -372,7 +398,11 @@ mod tests {
                 let id = ids.swap_remove(k);
                 let idx = model.remove(&id).unwrap();
                 assert_eq!(index.get(id, &pool), Some(idx));
-                index.remove(id, &pool);
+                if r & 2 == 0 {
+                    index.remove(id, idx);
+                } else {
+                    assert_eq!(index.take(id, &pool), Some(idx));
+                }
                 assert_eq!(index.get(id, &pool), None);
                 pool.free(idx);
             }

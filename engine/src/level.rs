@@ -325,6 +325,7 @@ impl Ladder {
     }
 
     /// Appends order `idx` (already holding price and visible qty) to the back of its level.
+    #[inline]
     pub fn push_back(&mut self, pool: &mut OrderPool, idx: u32) {
         let o = &pool[idx];
         let (price, visible) = (o.price, pool.visible_of(idx, o));
@@ -349,6 +350,7 @@ impl Ladder {
     }
 
     /// Unlinks order `idx` from its level, dropping the level if it empties.
+    #[inline]
     pub fn remove(&mut self, pool: &mut OrderPool, idx: u32) {
         let (price, prev, next, visible) = {
             let o = &pool[idx];

@@ -35,6 +35,7 @@ pub mod records;
 pub mod snapshot;
 pub mod types;
 pub mod workloads;
+mod zeroed;
 
 pub use command::{Command, NewOrder};
 pub use engine::{

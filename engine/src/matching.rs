@@ -329,14 +329,35 @@ impl Engine {
     }
 
     /// Removes a resting order entirely, reporting the cancelled remainder.
+    #[inline]
     pub(crate) fn cancel_resting(&mut self, idx: u32, reason: Reason, out: &mut Vec<Event>) {
+        self.cancel_live(idx, reason, true, out);
+    }
+
+    /// [`Engine::cancel_resting`], for an order still in the id index
+    /// (`indexed`) or already taken out of it ([`OrderIndex::take`]).
+    ///
+    /// [`OrderIndex::take`]: crate::index::OrderIndex::take
+    #[inline]
+    pub(crate) fn cancel_live(
+        &mut self,
+        idx: u32,
+        reason: Reason,
+        indexed: bool,
+        out: &mut Vec<Event>,
+    ) {
         // The four neighbours to relink are independent loads: start them all now.
         self.pool.prefetch_links(idx);
         self.unplace(idx);
         let leaves = self.pool[idx].leaves;
         self.pool[idx].leaves = 0;
         self.emit_cancel(out, idx, leaves, reason);
-        self.retire(idx, true);
+        if indexed {
+            self.retire(idx, true);
+        } else {
+            self.unlist(idx);
+            self.pool.free(idx);
+        }
     }
 
     /// Lowers a resting order's total and open quantity by `by` (< leaves),
@@ -356,7 +377,18 @@ impl Engine {
     }
 
     /// Triggers waiting stops of `instrument` while the last trade reaches them.
+    /// Runs after every new order and amend: the common "no stops" case is an
+    /// inlined check, the loop stays out of line.
+    #[inline(always)]
     pub(crate) fn run_triggers(&mut self, instrument: InstrumentId, out: &mut Vec<Event>) {
+        if self.books[instrument as usize].stops.is_empty() {
+            return;
+        }
+        self.trigger_stops(instrument, out);
+    }
+
+    #[inline(never)]
+    fn trigger_stops(&mut self, instrument: InstrumentId, out: &mut Vec<Event>) {
         loop {
             let book = &self.books[instrument as usize];
             if book.stops.is_empty() {

@@ -11,9 +11,10 @@
 /// Huge page size the hint is aligned to.
 pub const HUGE_PAGE: usize = 2 << 20;
 
-/// Buffers smaller than this are left alone (the hint would cover little or
-/// nothing of them).
-pub const HUGE_MIN_BYTES: usize = 2 * HUGE_PAGE;
+/// Buffers smaller than this are left alone (they hold no whole huge page).
+/// One huge page, so that an exactly aligned 2 MiB buffer (a slab arena)
+/// qualifies; an unaligned one gets advice only on its aligned interior.
+pub const HUGE_MIN_BYTES: usize = HUGE_PAGE;
 
 /// Advises the kernel to back the 2 MiB-aligned interior of
 /// `[ptr, ptr + len)` with transparent huge pages (Linux; otherwise a no-op).

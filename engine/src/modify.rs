@@ -7,6 +7,7 @@ use crate::types::{AccountId, InstrumentId, OrderId, OrderType, Price, Qty, Side
 
 impl Engine {
     /// Looks up a live order, rejecting unknown instruments and ids.
+    #[inline]
     fn live_slot(
         &mut self,
         instrument: InstrumentId,
@@ -32,8 +33,13 @@ impl Engine {
         order_id: OrderId,
         out: &mut Vec<Event>,
     ) {
-        if let Some(idx) = self.live_slot(instrument, order_id, out) {
-            self.cancel_resting(idx, Reason::User, out);
+        // Look up and unindex in one probe of the id index.
+        let Some(book) = self.books.get_mut(instrument as usize) else {
+            return self.reject(out, instrument, order_id, Reason::UnknownInstrument);
+        };
+        match book.index.take(order_id, &self.pool) {
+            Some(idx) => self.cancel_live(idx, Reason::User, false, out),
+            None => self.reject(out, instrument, order_id, Reason::UnknownOrder),
         }
     }
 
