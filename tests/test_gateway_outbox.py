@@ -70,8 +70,9 @@ def test_output_waits_for_the_sync_and_keeps_its_order(tmp_path: Path) -> None:
     async def scenario() -> None:
         eng = _engine(tmp_path)
         failures: list[BaseException] = []
-        box = Outbox(eng, _Log(), "batch", failures.append)
+        released: list[bytes] = []  # what the writers held each time the stores were flushed
         a, b = _Writer(), _Writer()
+        box = Outbox(eng, _Log(), "batch", failures.append, before_release=lambda: released.append(a.data))
         eng.submit("ACME", 1, "x", "buy", 1, 100)
         box.write(a, b"ack1;")  # type: ignore[arg-type]
         box.flush()
@@ -83,6 +84,8 @@ def test_output_waits_for_the_sync_and_keeps_its_order(tmp_path: Path) -> None:
         await _settle()
         assert a.data == b"ack1;ack2;" and b.data == b"hb;"
         assert eng.durable_seq == eng.journal_seq
+        # the stores were flushed before each sync started, so before its bytes went out
+        assert released[:2] == [b"", b"ack1;"]
         # Nothing journaled and nothing in flight: straight out.
         box.write(b, b"hb2;")  # type: ignore[arg-type]
         box.flush()

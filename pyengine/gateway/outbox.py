@@ -45,8 +45,12 @@ class Outbox:
         fsync: str,
         on_failure: Callable[[BaseException], None],
         syncer: Callable[[], JournalSyncer] = JournalSyncer,
+        before_release: Callable[[], object] = lambda: None,
     ):
         self.engine = engine
+        # Called before bytes can go out (and before each sync starts): the session stores' records must reach
+        # the OS first. While a sync is in flight nothing goes out, so their writes wait and batch up too.
+        self.before_release = before_release
         self.new_syncer = syncer
         self.order_log = order_log
         self.pipelined = fsync == "batch"
@@ -88,6 +92,7 @@ class Outbox:
             return
         batch = self._take()
         if not self.pipelined:
+            self.before_release()
             if self._journaled():
                 self.engine.commit()
                 self.order_log.flush()
@@ -105,6 +110,7 @@ class Outbox:
             self._ready.clear()
             return
         batch = self._take()
+        self.before_release()
         inflight = self._inflight[1] if self._inflight is not None else []
         if self._journaled() or self._waiting_dirty or self._inflight is not None:
             self.engine.commit()  # covers the sync in flight too; its completion then has nothing to send
@@ -130,6 +136,7 @@ class Outbox:
         return syncer
 
     def _start_sync(self) -> None:
+        self.before_release()
         if not self._waiting:
             return
         if not self._waiting_dirty:  # nothing journaled behind it and no sync in flight: order is kept

@@ -158,7 +158,9 @@ class Gateway:
             kill_switch=KillSwitch(self.data_dir / "kill_switch.json"),
             order_log=self.order_log,
         )
-        self.outbox = Outbox(eng, self.order_log, self.config.journal.fsync, self._journal_failed)
+        self.outbox = Outbox(
+            eng, self.order_log, self.config.journal.fsync, self._journal_failed, before_release=self._flush_stores
+        )
         self._cancel_orphans_on_disconnect()
         fix, http = self.config.fix, self.config.http
         api = HttpApi(
@@ -259,16 +261,16 @@ class Gateway:
     def _flush(self) -> None:
         """End of an event-loop iteration: the group commit (see :mod:`pyengine.gateway.outbox`)."""
         self._flush_scheduled = False
-        self._flush_stores()
         if self.outbox is not None:
-            self.outbox.flush()
+            self.outbox.flush()  # flushes the session stores first when bytes can go out
 
     def _flush_now(self) -> None:
         """Commit and write everything now, on this thread (shutdown, disconnects, the kill switch)."""
         self._flush_scheduled = False
-        self._flush_stores()
         if self.outbox is not None:
             self.outbox.flush_now()
+        else:
+            self._flush_stores()
 
     def _journal_failed(self, error: BaseException) -> None:
         """An fdatasync failed: acknowledge nothing more, drop every connection, and let the process stop."""
