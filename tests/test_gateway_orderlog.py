@@ -142,3 +142,25 @@ def test_order_states_evict_the_oldest_done_orders() -> None:
     assert states.get(0) is None and states.get(3) is not None and len(states) == 2
     with pytest.raises(ValueError, match="max_done"):
         OrderStates(max_done=-1)
+
+
+def test_fill_records_update_the_logged_order(tmp_path: Path) -> None:
+    path = tmp_path / "orders.log"
+    log = OrderLog(path)
+    s = OrderState(9, "S1", "C9", "ACME", "sell", "DEMO2", 10)
+    log.state(s)
+    s.cum_qty, s.notional, s.status = 4, 400, "1"
+    log.fill(s)
+    s.cum_qty, s.notional, s.status, s.done = 10, 1006, "2", True
+    log.fill(s)
+    log.close()
+    with open(path, "a") as f:
+        f.write("F\t12345\t1\t100\t1\t0\n")  # an order this log never had (forgotten at a compaction): ignored
+    log = OrderLog(path)
+    got = log.states[9]
+    assert (got.cum_qty, got.notional, got.status, got.done) == (10, 1006, "2", True)
+    assert list(log.states) == [9]
+    log.close()
+    path.write_text("S\t9\tS1\tC9\tACME\tsell\tDEMO2\t10\t0\t0\t0\t0\nF\t9\tx\t1\t1\t0\n")
+    with pytest.raises(ValueError, match="line 2: malformed record"):
+        OrderLog(path)

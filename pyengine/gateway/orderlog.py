@@ -9,7 +9,9 @@ with ``always``, once a second otherwise):
 
 - ``S order_id session cl_ord_id symbol side account qty cum_qty notional status done`` — an order's state
   (the last one for an order id wins);
-- ``A session cl_ord_id order_id`` — a ClOrdID that names an order (new, cancel and replace requests).
+- ``A session cl_ord_id order_id`` — a ClOrdID that names an order (new, cancel and replace requests);
+- ``F order_id cum_qty notional status done`` — a fill: what changes of an order already logged by an S line
+  (most lines at full speed are fills, so they carry only that).
 
 A torn last line (a crash mid-write) is ignored on load. On start the log is compacted: rewritten with one
 state per order, atomically. If a crash under ``fsync=batch`` loses the newest lines while the engine's
@@ -72,6 +74,11 @@ class OrderLog:
         self._file.write(_state_line(s))
         self._dirty = True
 
+    def fill(self, s: OrderState) -> None:
+        """A fill of an order whose S line is already in the log: only what a fill changes."""
+        self._file.write(f"F\t{s.order_id}\t{s.cum_qty}\t{s.notional}\t{s.status}\t{int(s.done)}\n")
+        self._dirty = True
+
     def alias(self, session: str, cl_ord_id: str, order_id: int) -> None:
         self._file.write(f"A\t{session}\t{cl_ord_id}\t{order_id}\n")
         self._dirty = True
@@ -116,6 +123,11 @@ class OrderLog:
                         oid, parts[2], parts[3], parts[4], parts[5], parts[6], int(parts[7]), int(parts[8]),
                         int(parts[9]), parts[10], parts[11] == "1",
                     )  # fmt: skip
+                elif parts[0] == "F" and len(parts) == 6:
+                    filled = self.states.get(int(parts[1]))
+                    cum_qty, notional, status, done = int(parts[2]), int(parts[3]), parts[4], parts[5] == "1"
+                    if filled is not None:  # else: forgotten by an earlier compaction (done_orders_kept)
+                        filled.cum_qty, filled.notional, filled.status, filled.done = cum_qty, notional, status, done
                 elif parts[0] == "A" and len(parts) == 4:
                     self.aliases.append((parts[1], parts[2], int(parts[3])))
                 else:

@@ -120,6 +120,8 @@ class OrderRouter:
                     state = OrderState(o.order_id, "", str(o.order_id), o.symbol, o.side, o.account, o.qty)
                     state.cum_qty, state.status = o.filled_qty, "1" if o.filled_qty else "0"
                     self.orders.add(state)
+                    if self.log is not None:  # logged from now on, so its fills have an S line to follow
+                        self.log.state(state)
                     self.risk.opened(o.account)
         log.states.clear()  # the router holds them now (done ones compacted); don't keep a second copy
         log.aliases.clear()
@@ -517,13 +519,16 @@ class OrderRouter:
                 state.status = "0"
                 out.append(self._report(state, "0", ev))
             elif kind == "trade":
-                assert ev.price is not None
-                self._fill(state, ev.qty, ev.price, ev.leaves_qty)
-                out.append(self._report(state, "F", ev, last=(ev.price, ev.qty)))
-                maker = self.orders.live.get(ev.maker_order_id) if ev.maker_order_id is not None else None
+                price, qty = ev.price, ev.qty  # each attribute is a call into the extension: read once
+                assert price is not None
+                last = (price, qty)
+                self._fill(state, qty, price, ev.leaves_qty)
+                out.append(self._report(state, "F", ev, last=last))
+                maker_id = ev.maker_order_id
+                maker = self.orders.live.get(maker_id) if maker_id is not None else None
                 if maker is not None:
-                    self._fill(maker, ev.qty, ev.price, ev.maker_leaves_qty or 0)
-                    out.append(self._report(maker, "F", ev, last=(ev.price, ev.qty), maker=True))
+                    self._fill(maker, qty, price, ev.maker_leaves_qty or 0)
+                    out.append(self._report(maker, "F", ev, last=last, maker=True))
             elif kind == "cancelled":
                 self._finish(state, "4")
                 extra: Fields = []
@@ -587,11 +592,12 @@ class OrderRouter:
         inst = self.instruments[state.symbol]
         if leaves is None:
             leaves = (ev.maker_leaves_qty or 0) if maker else ev.leaves_qty
-        avg = inst.price_text(state.notional // state.cum_qty) if state.cum_qty else "0"
+        cum_qty = state.cum_qty
+        avg = inst.price_text(state.notional // cum_qty) if cum_qty else "0"
         fields: Fields = [
             (37, str(state.order_id)),
             (11, cl_ord_id or state.cl_ord_id),
-            (17, f"{ev.seq}{'M' if maker else ''}"),
+            (17, f"{ev.seq}M" if maker else str(ev.seq)),
             (150, exec_type),
             (39, state.status),
             (1, state.account),
@@ -601,11 +607,14 @@ class OrderRouter:
         ]
         if last is not None:
             fields += [(31, inst.price_text(last[0])), (32, last[1])]
-        fields += [(151, leaves), (14, state.cum_qty), (6, avg), (60, _now())]
+        fields += [(151, leaves), (14, cum_qty), (6, avg), (60, _now())]
         if extra:
             fields += extra
         if self.log is not None and exec_type != "0":  # an ack changes nothing the log keeps
-            self.log.state(state)
+            if exec_type == "F":
+                self.log.fill(state)
+            else:
+                self.log.state(state)
         return (state.session, "8", fields)
 
     def _reject_fields(

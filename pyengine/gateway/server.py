@@ -402,15 +402,21 @@ class Gateway:
         return True
 
     def _route(self, outbound: list[Outbound]) -> None:
+        if not outbound:
+            return
+        assert self.outbox is not None
+        write = self.outbox.write
+        conns = self._conns
         for key, msg_type, fields in outbound:
-            conn = self._conns.get(key)
+            conn = conns.get(key)
             if conn is None or conn.session is None:
                 self._keep_for_later(key, msg_type, fields)
                 continue
             try:
-                self._queue(conn, conn.session.send_app(msg_type, fields))
+                write(conn.writer, conn.session.send_app(msg_type, fields))
             except RuntimeError:  # connected but not logged on (yet, or any more): its own store keeps it
                 store_for_resend(conn.session.store, SENDER_COMP_ID, key, msg_type, fields)
+        self._schedule_flush()
 
     def _keep_for_later(self, key: str, msg_type: str, fields: list[tuple[int, str | int | bytes]]) -> None:
         """A report for a session that is not connected goes into its store, for a resend after its next logon."""
