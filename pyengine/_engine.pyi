@@ -109,7 +109,6 @@ class FixFramer:
 def encode_fix(
     msg_type: str,
     fields: Sequence[tuple[int, str | int | bytes]],
-    *,
     seq: int,
     sender: str,
     target: str,

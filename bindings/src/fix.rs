@@ -9,7 +9,7 @@ use pyengine_fix::{
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
+use pyo3::types::{PyBool, PyBytes, PyInt, PyList, PyString, PyTuple};
 
 create_exception!(
     pyengine._engine,
@@ -257,6 +257,16 @@ impl FixMessage {
     }
 }
 
+/// One `(tag, value)` pair of `encode_fix`'s fields.
+fn field_pair<'py>(item: &Bound<'py, PyAny>) -> PyResult<(u32, Bound<'py, PyAny>)> {
+    if let Ok(t) = item.cast::<PyTuple>() {
+        if t.len() == 2 {
+            return Ok((t.get_item(0)?.extract::<u32>()?, t.get_item(1)?));
+        }
+    }
+    item.extract::<(u32, Bound<'py, PyAny>)>()
+}
+
 /// Appends the value of one `(tag, value)` pair to the encoder.
 fn add_field(enc: &mut Encoder, tag: u32, value: &Bound<'_, PyAny>) -> PyResult<()> {
     if ENCODER_TAGS.contains(&tag) {
@@ -316,12 +326,14 @@ fn add_field(enc: &mut Encoder, tag: u32, value: &Bound<'_, PyAny>) -> PyResult<
 /// Encodes one FIX 4.4 message with header 8, 9, 35, 49, 56, 34, 52 (then
 /// any other standard-header tags given, in order), the body fields in
 /// order, and BodyLength and CheckSum computed.
+/// `seq`, `sender`, `target` and `sending_time_ns` may be passed by keyword or,
+/// on a hot path, positionally (no keyword parsing).
 #[pyfunction]
-#[pyo3(signature = (msg_type, fields, *, seq, sender, target, sending_time_ns))]
+#[pyo3(signature = (msg_type, fields, seq, sender, target, sending_time_ns))]
 pub fn encode_fix<'py>(
     py: Python<'py>,
     msg_type: &str,
-    fields: Vec<(u32, Bound<'py, PyAny>)>,
+    fields: &Bound<'py, PyAny>,
     seq: u64,
     sender: &str,
     target: &str,
@@ -338,8 +350,21 @@ pub fn encode_fix<'py>(
     }
     let mut enc = Encoder::new();
     enc.begin(msg_type);
-    for (tag, value) in &fields {
-        add_field(&mut enc, *tag, value)?;
+    if let Ok(list) = fields.cast::<PyList>() {
+        // the usual argument: read the list in place, no Vec of extracted pairs
+        for item in list.iter() {
+            let (tag, value) = field_pair(&item)?;
+            add_field(&mut enc, tag, &value)?;
+        }
+    } else if fields.is_instance_of::<PyString>() || fields.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(
+            "fields must be a sequence of (tag, value) pairs, not a string",
+        ));
+    } else {
+        for item in fields.try_iter()? {
+            let (tag, value) = field_pair(&item?)?;
+            add_field(&mut enc, tag, &value)?;
+        }
     }
     let wire = enc.finish(seq, sender, target, sending_time_ns);
     Ok(PyBytes::new(py, &wire))

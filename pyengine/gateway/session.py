@@ -255,9 +255,7 @@ class FixSession:
         now = self.now_ns()
         store = self.store
         seq = store.next_out
-        raw = encode_fix(
-            msg_type, fields, seq=seq, sender=self.sender_comp_id, target=self.target_comp_id, sending_time_ns=now
-        )
+        raw = encode_fix(msg_type, fields, seq, self.sender_comp_id, self.target_comp_id, now)  # positional: faster
         store.store_outbound(seq, raw)
         self._last_sent = now
         return raw
