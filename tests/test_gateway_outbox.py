@@ -160,3 +160,23 @@ def test_a_failed_sync_acknowledges_nothing_and_stops_the_journal(tmp_path: Path
         box.close()
 
     asyncio.run(scenario())
+
+
+def test_a_failed_sync_stops_the_journal_even_after_flush_now_covered_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        eng = _engine(tmp_path)
+        failures: list[BaseException] = []
+        box = Outbox(eng, _Log(), "batch", failures.append, _FailingDisk)  # type: ignore[arg-type]
+        a = _Writer()
+        eng.submit("ACME", 1, "x", "buy", 1, 100)
+        box.write(a, b"ack1;")  # type: ignore[arg-type]
+        box.flush()  # sync in flight (it will fail)
+        box.flush_now()  # commits on this thread and writes the batch
+        assert a.data == b"ack1;"
+        await _settle()
+        assert box.failed and len(failures) == 1, "a failed fdatasync is not forgiven by a later one"
+        with pytest.raises(OSError, match="failed earlier"):
+            eng.submit("ACME", 2, "x", "buy", 1, 100)
+        box.close()
+
+    asyncio.run(scenario())

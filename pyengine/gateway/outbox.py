@@ -153,12 +153,14 @@ class Outbox:
 
     def _collect(self) -> None:
         """The syncer's socket is readable: release the batches whose sync finished."""
-        assert self._syncer is not None
+        if self._syncer is None:
+            return  # closed meanwhile
         try:
             finished = self._syncer.collect()
         except OSError as e:
-            if self._inflight is not None:
-                self._fail(self._inflight[0], e)
+            # Fail even when flush_now has since committed that batch: after a failed fdatasync the page cache
+            # may have dropped the data, and a later successful sync does not bring it back.
+            self._fail(self._inflight[0] if self._inflight is not None else None, e)
             return
         for sync in finished:
             self.engine.mark_durable(sync)
@@ -170,7 +172,7 @@ class Outbox:
         if finished and self._inflight is None:
             self._start_sync()
 
-    def _fail(self, sync: JournalSync, error: BaseException) -> None:
+    def _fail(self, sync: JournalSync | None, error: BaseException) -> None:
         if self.failed:
             return
         self.failed = True
@@ -179,7 +181,7 @@ class Outbox:
         self._waiting.clear()
         self._ready.clear()
         with contextlib.suppress(RuntimeError, OSError):  # closed or failed already: it refuses commands either way
-            self.engine.mark_durable(sync, failed=True)
+            self.engine.mark_durable(sync if sync is not None else self.engine.flush_journal(), failed=True)
         self.on_failure(error)
 
 
