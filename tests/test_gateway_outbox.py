@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from gatewaykit import RunningGateway, logged_on
 
 from pyengine import Engine, JournalSync
 from pyengine.gateway.outbox import Outbox
@@ -180,3 +183,28 @@ def test_a_failed_sync_stops_the_journal_even_after_flush_now_covered_it(tmp_pat
         box.close()
 
     asyncio.run(scenario())
+
+
+def test_the_gateway_stops_acknowledging_and_drops_connections_when_a_sync_fails(tmp_path: Path) -> None:
+    running = RunningGateway(tmp_path)
+    try:
+        gw = running.gw
+        assert gw.outbox is not None
+        gw.outbox.new_syncer = _FailingDisk  # type: ignore[assignment]  # the disk reports EIO from now on
+        c = logged_on(gw, "FAIL_A")
+        c.order("F1", "1", 1, "100.00")
+        assert c.recv(timeout=10) is None, "no ack for a command that is not durable; the connection is dropped"
+        assert _wait_for(gw.failed.is_set)
+        with pytest.raises(OSError):  # no answer (TimeoutError) or a dropped connection: nothing is acknowledged
+            logged_on(gw, "FAIL_B").recv(timeout=2)
+    finally:
+        running.stop()
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
