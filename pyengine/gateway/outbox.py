@@ -30,7 +30,7 @@ __all__ = ["Outbox"]
 
 _log = logging.getLogger(__name__)
 
-Batch = list[tuple[asyncio.WriteTransport, bytes]]
+Batch = list[tuple[asyncio.WriteTransport, list[bytes]]]  # chunks per writer, joined once when sent
 
 
 class _Log(Protocol):
@@ -83,7 +83,7 @@ class Outbox:
 
     def _take(self) -> Batch:
         ready, self._ready = self._ready, {}
-        return [(w, chunks[0] if len(chunks) == 1 else b"".join(chunks)) for w, chunks in ready.items()]
+        return list(ready.items())
 
     def flush(self) -> None:
         """End of an event-loop iteration: start (or join) a group commit, or write straight away."""
@@ -186,11 +186,13 @@ class Outbox:
 
 
 def _send(batch: Batch) -> None:
-    if len(batch) > 1:
-        merged: dict[asyncio.WriteTransport, list[bytes]] = {}
-        for writer, data in batch:
-            merged.setdefault(writer, []).append(data)
-        batch = [(w, d[0] if len(d) == 1 else b"".join(d)) for w, d in merged.items()]
-    for writer, data in batch:
+    """Write a batch: one write per connection, its chunks (from any number of iterations) in order."""
+    merged: dict[asyncio.WriteTransport, list[bytes]] = {}
+    for writer, chunks in batch:
+        if writer in merged:
+            merged[writer] += chunks
+        else:
+            merged[writer] = chunks
+    for writer, chunks in merged.items():
         if not writer.is_closing():
-            writer.write(data)
+            writer.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
